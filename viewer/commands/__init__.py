@@ -1,0 +1,1 @@
+"""Command groups of the ``khoso`` CLI, one module per subject."""
