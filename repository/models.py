@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -171,6 +172,8 @@ class Page(Base):
     __table_args__ = (UniqueConstraint("item_id", "sequence", name="uq_pages_item_sequence"),)
 
     id: Mapped[intpk]
+    # The page's public, permanent identifier (the IIIF image identifier): a UUID.
+    uid: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: str(uuid.uuid4()))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     sequence: Mapped[int]
     label: Mapped[str] = mapped_column(String(64), default="")
