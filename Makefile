@@ -25,7 +25,7 @@ setup: install translations ## Install, migrate the database, create the admin a
 install: system-packages $(VENV)/.installed node_modules/.installed ## Install Python and npm dependencies
 
 system-packages:
-	@scripts/system-packages.sh $(if $(filter test,$(MAKECMDGOALS)),test,run)
+	@PYTHON=$(PYTHON) scripts/system-packages.sh $(if $(filter test,$(MAKECMDGOALS)),test,run)
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

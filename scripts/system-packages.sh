@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Install the Debian packages Khoso needs, or print the exact command when that is not possible.
+# Each need is checked by what it provides (a command, a file), so that tools installed another
+# way (Node.js from NodeSource, Python from pyenv) are accepted as they are.
 # Usage: scripts/system-packages.sh run|test
 set -euo pipefail
-
-run_packages=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng fonts-dejavu-core poppler-utils
-              python3-venv nodejs npm)
-test_packages=(chromium libmagic1 postgresql-client)
-
-wanted=("${run_packages[@]}")
-if [ "${1:-run}" = "test" ]; then wanted+=("${test_packages[@]}"); fi
-
+PYTHON=${PYTHON:-python3}
 missing=()
-for package in "${wanted[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
-    || missing+=("$package")
-done
+
+need() {  # need "CHECK COMMAND" PACKAGE...
+  local check=$1; shift
+  eval "$check" >/dev/null 2>&1 || missing+=("$@")
+}
+
+need "tesseract --list-langs 2>&1 | grep -qx vie && tesseract --list-langs 2>&1 | grep -qx eng" \
+  tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng
+need "test -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf" fonts-dejavu-core
+need "command -v pdftoppm" poppler-utils
+need "$PYTHON -c 'import ensurepip, venv'" python3-venv
+need "command -v npm && command -v node" nodejs npm
+if [ "${1:-run}" = "test" ]; then
+  need "command -v chromium" chromium
+  need "ldconfig -p | grep -q libmagic.so.1" libmagic1
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 command="apt-get install -y --no-install-recommends ${missing[*]}"
