@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from repository import audit
 from repository.access import Action, Identity, Policy
+from repository.access_rules import inherited_rule_id
 from repository.citation import cite
 from repository.dublin_core import Statement, validate
 from repository.errors import N_, Conflict, Gone, InvalidInput, NotFound
 from repository.models import (
+    AccessRule,
     Collection,
     DCValue,
     FileRole,
@@ -35,7 +37,8 @@ ALLOWED_TRANSITIONS = {
 def create_item(session: Session, collection: Collection, statements: Iterable[Statement],
                 actor: User | None = None) -> Item:
     """A new draft item in ``collection`` described by ``statements`` (a title is required)."""
-    item = Item(collection=collection, status=ItemStatus.DRAFT)
+    item = Item(collection=collection, status=ItemStatus.DRAFT,
+                effective_rule_id=inherited_rule_id(session, collection))
     session.add(item)
     replace_metadata(item, statements)
     session.flush()
@@ -87,7 +90,8 @@ def find_item(session: Session, handle: str, identity: Identity, policy: Policy)
     """
     item = session.scalar(
         select(Item).where(Item.handle == handle)
-        .options(selectinload(Item.dc_values), selectinload(Item.collection)))
+        .options(selectinload(Item.dc_values), selectinload(Item.collection),
+                 selectinload(Item.effective_rule).selectinload(AccessRule.groups)))
     if item is None:
         raise NotFound(N_("No such item"))
     if policy.can(identity, Action.SEE_METADATA, item):

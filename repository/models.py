@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -127,8 +128,13 @@ class Item(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
+    # The access rule in force: the item's own, else its collection's or the nearest ancestor's.
+    # Kept up to date by repository.access_rules.refresh_effective_rules; None means staff only.
+    effective_rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("access_rules.id", ondelete="SET NULL", use_alter=True), index=True)
 
     collection: Mapped[Collection] = relationship(back_populates="items")
+    effective_rule: Mapped[AccessRule | None] = relationship(foreign_keys=[effective_rule_id])
     dc_values: Mapped[list[DCValue]] = relationship(
         back_populates="item", cascade="all, delete-orphan",
         order_by="DCValue.element, DCValue.position")
@@ -293,6 +299,63 @@ class AuditEvent(Base):
 
     actor: Mapped[User | None] = relationship()
 
+class AccessLevel(enum.Enum):
+    """Who a right is granted to."""
+
+    OPEN = "open"          # everyone, signed in or not
+    READERS = "readers"    # any signed-in account
+    GROUPS = "groups"      # members of the rule's groups
+    ONSITE = "onsite"      # requests from a reading room's network
+    STAFF = "staff"        # library staff only
+
+
+access_rule_groups = Table(
+    "access_rule_groups",
+    Base.metadata,
+    Column("rule_id", ForeignKey("access_rules.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class AccessRule(Base):
+    """Rights over a collection (its default) or one item (an override): who may see the
+    metadata, view the pages and download, from when, and whether deliveries carry a watermark."""
+
+    __tablename__ = "access_rules"
+    __table_args__ = (
+        CheckConstraint("(collection_id IS NULL) <> (item_id IS NULL)", name="one_target"),
+    )
+
+    id: Mapped[intpk]
+    collection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE"), unique=True)
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), unique=True)
+    metadata_level: Mapped[AccessLevel] = enum_column(AccessLevel, default=AccessLevel.OPEN)
+    view_level: Mapped[AccessLevel] = enum_column(AccessLevel, default=AccessLevel.OPEN)
+    download_level: Mapped[AccessLevel] = enum_column(AccessLevel, default=AccessLevel.READERS)
+    embargo_until: Mapped[date | None] = mapped_column(Date)
+    watermark: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[updated_at]
+
+    groups: Mapped[list[Group]] = relationship(secondary=access_rule_groups,
+                                               order_by="Group.name")
+
+
+class ReadingRoom(Base):
+    """A reading room and the networks its computers and Wi-Fi use (for on-site access)."""
+
+    __tablename__ = "reading_rooms"
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    networks: Mapped[str] = mapped_column(Text, default="")  # CIDR blocks, one per line
+    created_at: Mapped[created_at]
+
+    def network_list(self) -> list[str]:
+        return [line.strip() for line in self.networks.splitlines() if line.strip()]
+
+
 class LoginFailure(Base):
     """A failed sign-in, keyed by a hash of the account name or of the client address."""
 
@@ -302,9 +365,3 @@ class LoginFailure(Base):
     id: Mapped[intpk]
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-__all__ = [
-    "DC_ELEMENTS", "AccountStatus", "AuditEvent", "Base", "Collection", "DCValue", "FileRole",
-    "Group", "Item", "ItemFile", "ItemStatus", "LoginFailure", "Page", "Role", "User",
-    "group_members", "utcnow",
-]

@@ -49,3 +49,26 @@ def test_collection_create_explains_a_bad_name(runner):
 def test_db_check_passes_on_a_migrated_database(runner):
     result = runner.invoke(main, ["db", "check"])
     assert result.exit_code == 0 and "agree" in result.output
+
+
+def test_rights_set_and_show(runner):
+    runner.invoke(main, ["collection", "create", "ban-do", "--title", "Bản đồ"])
+    assert "no rule: staff only" in runner.invoke(
+        main, ["rights", "show", "--collection", "ban-do"]).output
+    result = runner.invoke(main, ["rights", "set", "--collection", "ban-do", "--metadata", "open",
+                                  "--view", "onsite", "--download", "staff",
+                                  "--embargo", "2030-01-01", "--watermark", "on"])
+    assert result.exit_code == 0, result.output
+    shown = runner.invoke(main, ["rights", "show", "--collection", "ban-do"]).output
+    assert "view       onsite" in shown and "embargo    2030-01-01" in shown
+    assert "watermark  on" in shown
+
+
+def test_rights_set_explains_mistakes(runner):
+    runner.invoke(main, ["collection", "create", "ban-do", "--title", "Bản đồ"])
+    both = runner.invoke(main, ["rights", "set", "--collection", "ban-do", "--item", "1"])
+    assert both.exit_code == 2 and "exactly one" in both.output
+    groups = runner.invoke(main, ["rights", "set", "--collection", "ban-do", "--view", "groups"])
+    assert groups.exit_code == 1 and "at least one group" in groups.output
+    bad_level = runner.invoke(main, ["rights", "set", "--collection", "ban-do", "--view", "all"])
+    assert bad_level.exit_code == 2 and "'all' is not one of" in bad_level.output

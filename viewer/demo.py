@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 import storage
 from repository import collections, items
+from repository.access_rules import RuleChange, set_rule
 from repository.dublin_core import Statement
 from repository.files import add_file
-from repository.models import Collection, FileRole, ItemStatus, Page
+from repository.models import AccessLevel, Collection, FileRole, ItemStatus, Page
 
 CONTENT = Path(__file__).with_name("demo_collection.json")
 FONT_CANDIDATES = (
@@ -36,6 +37,9 @@ def load_demo(session: Session, store: storage.ObjectStore) -> Collection | None
         session, slug=spec["slug"], title=spec["title"], title_en=spec["title_en"],
         description=spec["description"])
     collection.description_en = spec["description_en"]
+    # Open to everyone: reading and downloading need no account.
+    set_rule(session, None, RuleChange(metadata=AccessLevel.OPEN, view=AccessLevel.OPEN,
+                                       download=AccessLevel.OPEN), collection=collection)
     font = _font()
     with tempfile.TemporaryDirectory(prefix="khoso-demo-") as work:
         for entry in content["items"]:

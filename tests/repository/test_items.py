@@ -4,10 +4,11 @@ import pytest
 
 from repository import collections, items
 from repository.access import Identity, Policy
+from repository.access_rules import RuleChange, set_rule
 from repository.db import Database
 from repository.dublin_core import Statement
 from repository.errors import Conflict, Gone, InvalidInput, NotFound
-from repository.models import ItemStatus, Role
+from repository.models import AccessLevel, ItemStatus, Role
 
 STAFF = Identity(user_id=1, role=Role.STAFF)
 READER = Identity(user_id=2, role=Role.READER)
@@ -19,6 +20,13 @@ def database(any_database_url):
     database = Database(any_database_url)
     yield database
     database.dispose()
+
+
+def open_collection(session, slug="sach", title="Sách"):
+    collection = collections.create_collection(session, slug=slug, title=title)
+    set_rule(session, None, RuleChange(metadata=AccessLevel.OPEN, view=AccessLevel.OPEN),
+             collection=collection)
+    return collection
 
 
 def make_item(session, collection, title="Địa chí Hà Tĩnh", **extra):
@@ -80,7 +88,7 @@ def test_qualified_field_names_parse():
 def test_drafts_are_seen_by_staff_only(database):
     policy = Policy()
     with database.session() as session:
-        collection = collections.create_collection(session, slug="sach", title="Sách")
+        collection = open_collection(session)
         draft = make_item(session, collection)
         published = make_item(session, collection, title="Truyện Kiều")
         items.change_status(session, published, ItemStatus.PUBLISHED)
@@ -97,7 +105,7 @@ def test_drafts_are_seen_by_staff_only(database):
 
 def test_withdrawn_item_is_gone_with_its_citation(database):
     with database.session() as session:
-        collection = collections.create_collection(session, slug="sach", title="Sách")
+        collection = open_collection(session)
         item = make_item(session, collection, date="1938")
         items.change_status(session, item, ItemStatus.PUBLISHED)
         items.change_status(session, item, ItemStatus.WITHDRAWN, reason="bản quyền")
@@ -120,7 +128,7 @@ def test_lifecycle_refuses_impossible_moves(database):
 
 def test_listing_pages(database):
     with database.session() as session:
-        collection = collections.create_collection(session, slug="sach", title="Sách")
+        collection = open_collection(session)
         for number in range(25):
             items.change_status(session, make_item(session, collection, title=f"Số {number}"),
                                 ItemStatus.PUBLISHED)
