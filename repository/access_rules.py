@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from repository import audit
 from repository.errors import N_, InvalidInput, NotFound
+from repository.indexing import mark_for_reindex
 from repository.models import (
     AccessLevel,
     AccessRule,
@@ -53,6 +54,8 @@ def set_rule(session: Session, actor: User | None, change: RuleChange, *,
     target = ("collection", collection.slug) if collection else ("item", item.handle)
     audit.record(session, actor, "rights.set", target[0], target[1], old=old, new=describe(rule))
     refresh_effective_rules(session)
+    mark_for_reindex(session, session.scalars(
+        select(Item.id).where(Item.effective_rule_id == rule.id)))
     return rule
 
 
@@ -65,6 +68,7 @@ def remove_item_rule(session: Session, actor: User | None, item: Item) -> None:
     session.delete(rule)
     session.flush()
     refresh_effective_rules(session)
+    mark_for_reindex(session, [item.id])
 
 
 def _own_rule(session, collection, item) -> AccessRule | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from repository import audit
 from repository.access import Action, Identity, Policy
@@ -14,6 +14,7 @@ from repository.access_rules import inherited_rule_id
 from repository.citation import cite
 from repository.dublin_core import Statement, validate
 from repository.errors import N_, Conflict, Gone, InvalidInput, NotFound
+from repository.indexing import mark_for_reindex
 from repository.models import (
     AccessRule,
     Collection,
@@ -42,6 +43,7 @@ def create_item(session: Session, collection: Collection, statements: Iterable[S
     session.add(item)
     replace_metadata(item, statements)
     session.flush()
+    mark_for_reindex(session, [item.id])
     audit.record(session, actor, "item.create", "item", item.id,
                  new={"handle": item.handle, "collection": collection.slug})
     return item
@@ -50,6 +52,9 @@ def create_item(session: Session, collection: Collection, statements: Iterable[S
 def replace_metadata(item: Item, statements: Iterable[Statement]) -> None:
     """Validate every statement first, then replace the item's description in one go."""
     cleaned = [validate(statement) for statement in statements]
+    session = object_session(item)
+    if session is not None and item.id is not None:
+        mark_for_reindex(session, [item.id])
     if not any(statement.element == "title" for statement in cleaned):
         raise InvalidInput(N_("An item needs a title"))
     positions: dict[tuple[str, str | None], int] = {}
@@ -79,6 +84,7 @@ def change_status(session: Session, item: Item, status: ItemStatus, actor: User 
         item.withdrawal_reason = reason
     audit.record(session, actor, "item.status", "item", item.id,
                  old={"status": old.value}, new={"status": status.value, "reason": reason})
+    mark_for_reindex(session, [item.id])
     return item
 
 

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 import storage
 from repository.access import Policy
 from repository.db import Database
+from repository.indexing import index_after_commit
+from repository.search import SearchBackend, open_search
 
 babel = Babel()
 login_manager = LoginManager()
@@ -26,6 +28,15 @@ class Parts:
     db: Database
     store: storage.ObjectStore
     policy: Policy
+    search_url: str
+    _search: SearchBackend | None = None
+
+    def search(self) -> SearchBackend:
+        """The search backend, opened on first use so that a search outage only affects
+        search (SearchUnavailable), not the whole portal."""
+        if self._search is None:
+            self._search = open_search(self.search_url)
+        return self._search
 
 
 def init_app(app: Flask) -> None:
@@ -33,7 +44,11 @@ def init_app(app: Flask) -> None:
         db=Database(app.config["DATABASE_URL"]),
         store=storage.open_store(app.config["STORAGE_URL"]),
         policy=Policy(),
+        search_url=app.config["SEARCH_URL"],
     )
+    khoso = app.extensions["khoso"]
+    index_after_commit(khoso.db.sessionmaker, khoso.search, khoso.policy,
+                       on_error=lambda exc: app.logger.error("indexing failed: %s", exc))
     from viewer.i18n import select_locale
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories="translations")

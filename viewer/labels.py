@@ -39,3 +39,21 @@ LANGUAGE_NAMES = {
     "zh": _l("Chinese"),
     "lzh": _l("Classical Chinese"),
 }
+
+ACCESS_LABELS = {
+    "open": _l("Open to all"),
+    "readers": _l("Signed-in readers"),
+    "groups": _l("Named groups"),
+    "onsite": _l("In the reading room"),
+    "staff": _l("Library staff"),
+}
+
+QUERY_NOTES = {
+    "shortened": _l("Your search was very long; only its beginning was used."),
+    "unbalanced_quote": _l("A quote mark without its pair was ignored."),
+    "lone_operator": _l("An operator without a word beside it (- or OR) was ignored."),
+    "empty_field": _l("A field such as title: had no word after it and was ignored."),
+    "long_phrase": _l("A very long phrase was shortened."),
+    "bad_year": _l("A year filter was not understood; write year:1938 or year:1930..1945."),
+    "too_many_words": _l("Only the first words of a very long search were used."),
+}

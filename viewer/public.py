@@ -9,7 +9,13 @@ from repository.citation import cite
 from repository.dublin_core import DISPLAY_ORDER
 from viewer.extensions import db_session
 from viewer.identity import current_identity, policy
-from viewer.labels import DC_LABELS, LANGUAGE_NAMES, STATUS_LABELS
+from viewer.labels import (
+    ACCESS_LABELS,
+    DC_LABELS,
+    LANGUAGE_NAMES,
+    QUERY_NOTES,
+    STATUS_LABELS,
+)
 
 bp = Blueprint("public", __name__)
 
@@ -44,4 +50,5 @@ def item(handle: str):
 @bp.app_context_processor
 def label_helpers() -> dict:
     return {"dc_labels": DC_LABELS, "status_labels": STATUS_LABELS,
-            "language_names": LANGUAGE_NAMES}
+            "language_names": LANGUAGE_NAMES, "access_labels": ACCESS_LABELS,
+            "query_notes": QUERY_NOTES}
