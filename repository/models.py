@@ -356,6 +356,76 @@ class ReadingRoom(Base):
         return [line.strip() for line in self.networks.splitlines() if line.strip()]
 
 
+class BatchStatus(enum.Enum):
+    PLANNING = "planning"     # unpacking and checking the upload
+    RUNNING = "running"       # pages are being processed
+    DONE = "done"             # every file became an item
+    PARTIAL = "partial"       # some files failed; the good ones were ingested
+    FAILED = "failed"         # nothing could be ingested
+
+
+class TaskState(enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"         # stopped after its retries, with the reason
+
+
+class IngestBatch(Base):
+    """One upload by staff: a folder, ZIP, PDF, manifest, SAF package or bag, and its items."""
+
+    __tablename__ = "ingest_batches"
+
+    id: Mapped[intpk]
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("collections.id", ondelete="RESTRICT"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    source_name: Mapped[str] = mapped_column(String(512))
+    work_dir: Mapped[str] = mapped_column(String(1024), default="")
+    status: Mapped[BatchStatus] = enum_column(BatchStatus, default=BatchStatus.PLANNING,
+                                              index=True)
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    problems: Mapped[list] = mapped_column(JSON, default=list)  # planning problems per input
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    collection: Mapped[Collection] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    tasks: Mapped[list[IngestTask]] = relationship(
+        back_populates="batch", cascade="all, delete-orphan", order_by="IngestTask.id")
+
+
+class IngestTask(Base):
+    """One unit of work of a batch: a page of an item, or the item's finishing step."""
+
+    __tablename__ = "ingest_tasks"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "item_id", "kind", "sequence", name="uq_ingest_tasks_unit"),
+        Index("ix_ingest_tasks_batch_state", "batch_id", "state"),
+    )
+
+    id: Mapped[intpk]
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))        # "page" or "item"
+    sequence: Mapped[int] = mapped_column(default=0)     # page number within the item
+    source: Mapped[str] = mapped_column(String(1024), default="")  # file, relative to work_dir
+    page_index: Mapped[int] = mapped_column(default=0)   # page within that file (PDF, TIFF)
+    original_name: Mapped[str] = mapped_column(String(512), default="")
+    state: Mapped[TaskState] = enum_column(TaskState, default=TaskState.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error_code: Mapped[str] = mapped_column(String(64), default="")
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict | None] = mapped_column(JSON)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    batch: Mapped[IngestBatch] = relationship(back_populates="tasks")
+    item: Mapped[Item | None] = relationship()
+
+
 class LoginFailure(Base):
     """A failed sign-in, keyed by a hash of the account name or of the client address."""
 
