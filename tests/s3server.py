@@ -8,14 +8,17 @@ Use it from a session fixture::
 
 ``S3_ENDPOINT`` (with ``S3_ACCESS_KEY``, ``S3_SECRET_KEY``) names a running server. Otherwise,
 under ``CI=true`` or with ``KHOSO_TEST_S3=start``, Ceph RGW is started with the shared script
-and stopped at the end; otherwise the tests skip (and fail under CI). Not for ``pytest -n``:
-each xdist worker would start its own server on the same port; use ``S3_ENDPOINT`` there.
+and stopped at the end; otherwise the tests skip (and fail under CI). A started server gets its
+own data folder and free ports (unless ``CEPH_DIR``, ``RGW_PORT``, ``MON_PORT`` are set), so
+test sessions running side by side on one machine, or xdist workers, do not stop each other's.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,26 +80,38 @@ def running_s3_server() -> Iterator[S3Server]:
         return
     if not (under_ci() or os.environ.get("KHOSO_TEST_S3") == "start"):
         service_missing("S3", HOW_TO_START)
-    server = _start_rgw()
+    env = _private_rgw_env()
+    server = _start_rgw(env)
     try:
         yield server
     finally:
-        subprocess.run(["bash", STOP_SCRIPT], check=False, capture_output=True, timeout=120)
+        subprocess.run(["bash", STOP_SCRIPT], check=False, capture_output=True, timeout=120,
+                       env=env)
 
 
-def _start_rgw() -> S3Server:
+def _start_rgw(env: dict[str, str]) -> S3Server:
     done = subprocess.run(["bash", START_SCRIPT], check=False, capture_output=True, text=True,
-                          timeout=START_TIMEOUT)
+                          timeout=START_TIMEOUT, env=env)
     if done.returncode != 0:
         pytest.fail(f"could not start Ceph RGW with {START_SCRIPT}:\n{done.stdout[-2000:]}"
                     f"\n{done.stderr[-2000:]}", pytrace=False)
-    settings = _read_env_file(_ceph_dir() / "s3.env")
+    settings = _read_env_file(Path(env["CEPH_DIR"]) / "s3.env")
     return S3Server(settings["S3_ENDPOINT"], settings["S3_ACCESS_KEY"], settings["S3_SECRET_KEY"])
 
 
-def _ceph_dir() -> Path:
-    default = Path(os.environ.get("TMPDIR") or "/tmp") / "khoso-s3"
-    return Path(os.environ.get("CEPH_DIR") or default)
+def _private_rgw_env() -> dict[str, str]:
+    """start.sh's settings for a server of this session's own: its folder, free ports."""
+    env = dict(os.environ)
+    env.setdefault("CEPH_DIR", tempfile.mkdtemp(prefix="khoso-s3-"))
+    env.setdefault("RGW_PORT", str(_free_port()))
+    env.setdefault("MON_PORT", str(_free_port()))
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _read_env_file(path: Path) -> dict[str, str]:

@@ -33,6 +33,7 @@ TITLES = {
     409: _l("Conflict"),
     410: _l("No longer available"),
     413: _l("File too large"),
+    416: _l("Range not satisfiable"),
     422: _l("Invalid input"),
     429: _l("Too many requests"),
     500: _l("Something went wrong"),
@@ -94,6 +95,8 @@ def _domain_error(exc: errors.RepositoryError):
 def _storage_error(exc: storage.StorageError):
     if isinstance(exc, storage.ObjectNotFound):
         return render_error(404)
+    if isinstance(exc, storage.InvalidRange):
+        return render_error(416)
     log.error("object store error on %s: %s", request.path, exc)
     return render_error(503)
 
