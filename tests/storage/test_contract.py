@@ -79,7 +79,7 @@ def test_empty_object(store):
     ((len(DATA) - 777, None), DATA[-777:]),               # to the end
     ((len(DATA) - 10, len(DATA) + 100), DATA[-10:]),      # end past the end: clamped
     ((len(DATA) - 1, len(DATA) - 1), DATA[-1:]),          # last byte
-])
+], ids=["first-byte", "middle", "across-chunks", "to-the-end", "clamped", "last-byte"])
 def test_byte_ranges(store, byte_range, expected):
     store.put(KEY, io.BytesIO(DATA))
 

@@ -1,0 +1,149 @@
+"""Identify a file by its content (never its name) and validate it before any page work starts.
+
+``identify`` reads the first kilobyte only. ``validate`` opens the file with its decoder inside
+``limits.run_limited`` and answers how many pages it has, how big they are and what embedded
+metadata it carries, or raises the typed error that says why it cannot be ingested.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.errors import CorruptFile, EmptyFile, TooLarge, UnsupportedFormat
+from ingest.limits import MB, Limits
+
+HEAD_BYTES = 1024
+
+MIME = {
+    "pdf": "application/pdf",
+    "tiff": "image/tiff",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "jp2": "image/jp2",
+    "j2k": "image/x-jp2-codestream",
+    "webp": "image/webp",
+}
+IMAGE_KINDS = frozenset(MIME) - {"pdf"}
+
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"II+\x00", "tiff"),  # BigTIFF
+    (b"MM\x00+", "tiff"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "jp2"),
+    (b"\xff\x4f\xff\x51", "j2k"),
+)
+
+# Formats we recognise only to say by name why they are refused.
+_REFUSED: tuple[tuple[bytes, str], ...] = (
+    (b"GIF8", "GIF image"),
+    (b"BM", "BMP image"),
+    (b"PK\x03\x04", "ZIP archive (upload it as a batch)"),
+    (b"AT&TFORM", "DjVu document"),
+    (b"\xd0\xcf\x11\xe0", "Microsoft Office document"),
+    (b"{\\rtf", "RTF document"),
+    (b"8BPS", "Photoshop document"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"Rar!", "RAR archive"),
+    (b"7z\xbc\xaf", "7-Zip archive"),
+)
+
+# Damaged signatures seen in real uploads: report them as damage, not as a foreign format.
+_DAMAGED: tuple[tuple[re.Pattern[bytes], str], ...] = (
+    (re.compile(rb"^.?PNG\r\n\x1a\n", re.DOTALL), "a PNG whose signature is damaged"),
+    (re.compile(rb"^.{0,8}PDF-[12]", re.DOTALL), "a PDF whose header is damaged"),
+)
+
+
+@dataclass(frozen=True)
+class FileType:
+    """What ``identify`` found: the kind by content, its MIME type and the size in bytes."""
+
+    path: Path
+    kind: str
+    mime: str
+    size: int
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.kind == "pdf"
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What a decoder found inside a file: page count, first-page geometry, embedded metadata."""
+
+    pages: int
+    width: int = 0
+    height: int = 0
+    dpi: float | None = None
+    mode: str = ""
+    encrypted: bool = False
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceInfo(Inspection):
+    """A validated source file: its type and what its decoder found (``validate``'s answer)."""
+
+    path: Path = Path()
+    kind: str = ""
+    mime: str = ""
+    size: int = 0
+
+
+def identify(path: Path, limits: Limits | None = None) -> FileType:
+    """Tell the kind of ``path`` from its first bytes; refuse empty, oversized and foreign files."""
+    limits = limits or Limits()
+    size = path.stat().st_size
+    if size == 0:
+        raise EmptyFile(path=str(path))
+    if size > limits.max_file_mb * MB:
+        raise TooLarge(f"The file is {size // MB} MB; the limit is {limits.max_file_mb} MB.")
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    kind = sniff(head)
+    return FileType(path=path, kind=kind, mime=MIME[kind], size=size)
+
+
+def sniff(head: bytes) -> str:
+    """The kind of file that starts with ``head``, or the typed error that refuses it."""
+    for signature, kind in _SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if b"%PDF-" in head:  # the PDF spec lets junk precede the header
+        return "pdf"
+    for pattern, name in _DAMAGED:
+        if pattern.match(head):
+            raise CorruptFile(f"This looks like {name}; it cannot be read.")
+    for signature, name in _REFUSED:
+        if head.startswith(signature):
+            raise UnsupportedFormat(f"{name} files are not accepted: send TIFF, JPEG, PNG, "
+                                    "JPEG 2000 or PDF.")
+    if len(head) < 8:
+        raise CorruptFile(f"The file has only {len(head)} bytes; it is not a page image or a PDF.")
+    raise UnsupportedFormat()
+
+
+def validate(file: FileType, limits: Limits | None = None, password: str | None = None
+             ) -> SourceInfo:
+    """Open ``file`` with its decoder under ``limits``: count pages, read metadata, check size."""
+    limits = limits or Limits()
+    # images and pdf build on the types above, so they are imported here, not at the top.
+    if file.is_pdf:
+        from ingest import pdf
+        found = pdf.inspect(file.path, limits=limits, password=password)
+    else:
+        from ingest import images
+        found = images.inspect(file.path, limits=limits)
+    if found.pages > limits.max_pages:
+        raise TooLarge(f"The file has {found.pages} pages; the limit is {limits.max_pages}.")
+    return SourceInfo(path=file.path, kind=file.kind, mime=file.mime, size=file.size,
+                      **dataclasses.asdict(found))

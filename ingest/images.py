@@ -1,0 +1,377 @@
+"""Page images: inspect an image file, normalize a page, clean it for OCR, make derivatives.
+
+Normalizing makes every page upright (EXIF/TIFF orientation), 8-bit bilevel, gray or RGB (from
+16-bit, CMYK, Lab, palette, alpha), deskewed, with a trustworthy resolution, written losslessly
+as PNG. Every decode runs in ``limits.run_limited``; decoder exceptions become typed errors here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import struct
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import (
+    Image,
+    ImageChops,
+    ImageCms,
+    ImageFilter,
+    ImageMath,
+    ImageOps,
+    ImageStat,
+    UnidentifiedImageError,
+)
+
+from ingest.context import Options, PageContext
+from ingest.errors import CorruptFile, IngestError, TooLarge, TruncatedFile
+from ingest.identify import Inspection
+from ingest.limits import Limits, run_limited
+
+MIN_DPI, MAX_DPI = 100.0, 2400.0
+MAX_SKEW = 5.0
+SKEW_EVIDENCE = 1.25  # photographs reach 1.1; text skewed 0.5° reaches 1.35
+MIN_SKEW_SIDE = 150
+WHITE = {"1": 1, "L": 255, "RGB": (255, 255, 255)}
+# What Pillow's plugins raise on damaged data; anything else is a bug and surfaces as such.
+DECODER_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, ZeroDivisionError,
+                  IndexError, KeyError, TypeError)
+# Tags worth suggesting Dublin Core from (TIFF and EXIF share the numbering).
+META_TAGS = {269: "document_name", 270: "description", 271: "make", 272: "model",
+             305: "software", 306: "datetime", 315: "artist", 33432: "copyright"}
+EXIF_IFD, DATETIME_ORIGINAL = 0x8769, 36867
+
+
+@dataclass(frozen=True)
+class NormalizedPage:
+    """A page as the later stages see it: a lossless PNG and what was done to get it."""
+
+    path: Path
+    width: int
+    height: int
+    mode: str
+    dpi: float
+    skew: float = 0.0
+    notes: tuple[str, ...] = ()
+
+
+def inspect(path: Path, limits: Limits) -> Inspection:
+    """Count the frames of an image file and read its header and metadata, under ``limits``."""
+    Image.init()  # load the plugins once in the parent, not again in every child
+    return run_limited(_inspect, path, limits.max_pixels, limits.max_pages, limits=limits)
+
+
+def normalize(ctx: PageContext) -> NormalizedPage:
+    """Decode ``ctx``'s page and write it upright, 8-bit, deskewed, as ``pNNNNN.norm.png``.
+
+    The page is ``ctx.image`` (a rendered PDF page) if set, else frame ``page_index`` of the
+    source image. PDF pages are not deskewed: their text layer is laid over the original page.
+    """
+    source, frame = (ctx.image, 0) if ctx.image else (ctx.source, ctx.page_index)
+    out = ctx.path("norm", ".png")
+    options = ctx.options
+    if ctx.kind == "pdf":  # the text layer goes over the original page: keep its geometry
+        options = dataclasses.replace(options, deskew=False)
+    Image.init()
+    return run_limited(_normalize, source, frame, out, options, limits=options.limits)
+
+
+def clean_for_ocr(ctx: PageContext) -> Path:
+    """A gray copy of the normalized page for Tesseract only, as ``pNNNNN.ocrin.png``.
+
+    Uneven lighting is divided out (background estimated by a max filter on a 1/16 copy) and
+    paper tone, stains and show-through above the midpoint between ink and paper become white.
+    Geometry is unchanged, so OCR boxes fit the normalized page. Bilevel pages need none of it.
+    """
+    if ctx.normalized is None:
+        raise ValueError("clean_for_ocr needs a normalized page")
+    if ctx.normalized.mode == "1":
+        return ctx.normalized.path
+    out = ctx.path("ocrin", ".png")
+    run_limited(_clean_for_ocr, ctx.normalized.path, out, limits=ctx.options.limits)
+    return out
+
+
+def make_derivatives(ctx: PageContext) -> dict[str, Path]:
+    """Make the viewer's web-sized image and thumbnail (JPEG) from the normalized page."""
+    if ctx.normalized is None:
+        raise ValueError("make_derivatives needs a normalized page")
+    sizes = {"web": ctx.options.web_size, "thumb": ctx.options.thumb_size}
+    outs = {name: ctx.path(name, ".jpg") for name in sizes}
+    run_limited(_derivatives, ctx.normalized.path, sizes, outs, ctx.options.jpeg_quality,
+                limits=ctx.options.limits)
+    return outs
+
+
+@contextlib.contextmanager
+def decoding(max_pixels: int) -> Iterator[None]:
+    """Turn Pillow's exceptions and bomb warnings into our errors while a file is decoded."""
+    Image.MAX_IMAGE_PIXELS = max_pixels  # only ever set inside a run_limited child
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    except IngestError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise TooLarge(f"The image has too many pixels (decompression bomb?): {error}") from error
+    except EOFError as error:
+        detail = str(error) or "unexpected end of file"
+        raise TruncatedFile(f"The image ends too early: {detail}") from error
+    except DECODER_ERRORS as error:
+        raise _decoder_error(error) from error
+
+
+def _decoder_error(error: Exception) -> IngestError:
+    if isinstance(error, UnidentifiedImageError):  # its message holds our path: say it plainly
+        return CorruptFile("The image's header is damaged: no decoder recognises it.")
+    text = str(error) or type(error).__name__
+    if "truncat" in text.lower():
+        return TruncatedFile(f"The image ends too early: {text}")
+    if "too large" in text.lower():
+        return TooLarge(f"The image expands beyond the decoder's limits: {text}")
+    return CorruptFile(f"The image is damaged and cannot be decoded: {text}")
+
+
+def open_image(path: Path, max_pixels: int) -> Image.Image:
+    """Open ``path`` (headers only) and refuse it if a page has more than ``max_pixels``."""
+    image = Image.open(path)
+    check_pixels(image, max_pixels)
+    return image
+
+
+def check_pixels(image: Image.Image, max_pixels: int) -> None:
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise CorruptFile(f"The image has no pixels ({width}×{height}).")
+    if width * height > max_pixels:
+        raise TooLarge(f"The page is {width}×{height} pixels; the limit is {max_pixels:,}.")
+
+
+def _inspect(path: Path, max_pixels: int, max_pages: int) -> Inspection:
+    with decoding(max_pixels), open_image(path, max_pixels) as image:
+        metadata = read_metadata(image)
+        first = (image.size, image.mode, image_dpi(image))
+        pages = _count_frames(image, max_pixels, max_pages)
+    (width, height), mode, dpi = first
+    return Inspection(pages=pages, width=width, height=height, dpi=dpi, mode=mode,
+                      metadata=metadata)
+
+
+def _count_frames(image: Image.Image, max_pixels: int, max_pages: int) -> int:
+    frames = getattr(image, "n_frames", 1)
+    if frames < 1:
+        raise CorruptFile("The image file has no pages.")
+    if frames > max_pages:
+        raise TooLarge(f"The file has {frames} pages; the limit is {max_pages}.")
+    for index in range(1, frames):
+        image.seek(index)
+        check_pixels(image, max_pixels)
+    return frames
+
+
+def read_metadata(image: Image.Image) -> dict[str, str]:
+    """Embedded TIFF/EXIF tags as plain strings; unreadable EXIF yields what could be read."""
+    found: dict[str, str] = {}
+    try:
+        exif = image.getexif()
+        tags = dict(exif.items())
+        tags[DATETIME_ORIGINAL] = exif.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL)
+    except DECODER_ERRORS:
+        return found
+    for tag, name in (*META_TAGS.items(), (DATETIME_ORIGINAL, "datetime_original")):
+        value = tags.get(tag)
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if isinstance(value, str) and value.strip("\x00 "):
+            found[name] = value.strip("\x00 ")[:500]
+    return found
+
+
+def image_dpi(image: Image.Image) -> float | None:
+    """The horizontal resolution if it is plausible for a scan, else None."""
+    try:
+        dpi = float(image.info.get("dpi", (0, 0))[0])
+    except (TypeError, ValueError, IndexError):
+        return None
+    return dpi if MIN_DPI <= dpi <= MAX_DPI else None
+
+
+def _normalize(source: Path, frame: int, out: Path, options: Options) -> NormalizedPage:
+    max_pixels = options.limits.max_pixels
+    with decoding(max_pixels), open_image(source, max_pixels) as image:
+        if frame:
+            image.seek(frame)
+            check_pixels(image, max_pixels)
+        image.load()
+        dpi = image_dpi(image)
+        upright, notes = upright_image(image)
+        page = to_8bit(upright)
+    skew = estimate_skew(page) if options.deskew else 0.0
+    if skew:
+        page = rotate(page, skew)
+    if dpi is None:
+        notes += (f"no usable resolution in the file; assumed {options.dpi} dpi",)
+    resolution = dpi or float(options.dpi)
+    page.save(out, "PNG", dpi=(resolution, resolution), compress_level=1)
+    return NormalizedPage(path=out, width=page.width, height=page.height, mode=page.mode,
+                          dpi=resolution, skew=skew, notes=notes)
+
+
+def upright_image(image: Image.Image) -> tuple[Image.Image, tuple[str, ...]]:
+    """Apply the EXIF/TIFF orientation; a broken EXIF block leaves the page as scanned."""
+    try:
+        return ImageOps.exif_transpose(image), ()
+    except DECODER_ERRORS as error:
+        return image, (f"orientation tag unreadable ({error}); page left as scanned",)
+
+
+def to_8bit(image: Image.Image) -> Image.Image:
+    """Bilevel stays bilevel; everything else becomes 8-bit gray or RGB on white."""
+    mode = image.mode
+    if mode in ("1", "L"):
+        return image
+    if mode.startswith("I") or mode == "F":
+        return _deep_to_gray(image)
+    if mode == "P":
+        image = image.convert("RGBA")
+    if "A" in image.getbands():
+        image = _flatten_alpha(image)
+    rgb = _to_srgb(image) if image.info.get("icc_profile") else None
+    if rgb is None:
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+    return _gray_if_neutral(rgb)
+
+
+def _to_srgb(image: Image.Image) -> Image.Image | None:
+    """Colour-manage through the embedded ICC profile; None if the profile is unusable."""
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(image.info["icc_profile"]))
+        return ImageCms.profileToProfile(image, profile, ImageCms.createProfile("sRGB"),
+                                         outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None
+
+
+def _deep_to_gray(image: Image.Image) -> Image.Image:
+    # 12-bit scanners store their samples in 16-bit containers: scale by the depth really used.
+    wide = image.convert("I") if image.mode != "F" else image
+    low, high = wide.getextrema()
+    bits = max(8, int(max(high, 1)).bit_length())
+    return wide.point(lambda value: value * (255 / (2**bits - 1))).convert("L")
+
+
+def _flatten_alpha(image: Image.Image) -> Image.Image:
+    mode = "L" if image.mode in ("LA", "La") else "RGB"
+    rgba = image.convert("LA" if mode == "L" else "RGBA")
+    background = Image.new(mode, image.size, WHITE[mode])
+    background.paste(rgba.convert(mode), mask=rgba.getchannel("A"))
+    return background
+
+
+def _gray_if_neutral(rgb: Image.Image) -> Image.Image:
+    """Gray scans saved as RGB become L: a third of the pixels to OCR, store and encode."""
+    red, green, blue = rgb.split()
+    if ImageChops.difference(red, green).getbbox() or ImageChops.difference(green, blue).getbbox():
+        return rgb
+    return red
+
+
+def estimate_skew(page: Image.Image, max_angle: float = MAX_SKEW) -> float:
+    """The rotation (degrees, counter-clockwise) that makes text lines horizontal, or 0.0.
+
+    Projection profile: the row sums of the ink vary most when lines are level. Searched on a
+    small copy, coarse then fine; pages with no clear lines (photographs) are left alone.
+    """
+    coarse_ink, fine_ink = _ink_map(page, 500), _ink_map(page, 1000)
+    if coarse_ink is None or fine_ink is None:
+        return 0.0
+    steps = int(max_angle)
+    best = max(range(-steps, steps + 1), key=lambda angle: _profile_score(coarse_ink, angle))
+    fine = [best + step / 10 for step in range(-7, 8) if abs(best + step / 10) <= max_angle]
+    scores = {angle: _profile_score(fine_ink, angle) for angle in fine}
+    angle = max(scores, key=scores.__getitem__)
+    level = scores.get(0.0) or _profile_score(fine_ink, 0.0)
+    if abs(angle) < 0.2 or scores[angle] < SKEW_EVIDENCE * level:
+        return 0.0
+    return round(angle, 2)
+
+
+def _ink_map(page: Image.Image, size: int) -> Image.Image | None:
+    gray = page.convert("L")
+    scale = size / max(gray.size)
+    if scale < 1:
+        gray = gray.resize((max(1, round(gray.width * scale)), max(1, round(gray.height * scale))),
+                           Image.Resampling.BOX)
+    if min(gray.size) < MIN_SKEW_SIDE:
+        return None
+    threshold = ImageStat.Stat(gray).mean[0] * 0.75
+    ink = gray.point(lambda value: 255 if value < threshold else 0)
+    return ink if ink.getbbox() else None
+
+
+def _profile_score(ink: Image.Image, angle: float) -> float:
+    turned = ink.rotate(angle, resample=Image.Resampling.NEAREST) if angle else ink
+    rows = turned.resize((1, turned.height), Image.Resampling.BOX)
+    return ImageStat.Stat(rows).var[0]
+
+
+def rotate(page: Image.Image, angle: float) -> Image.Image:
+    """Rotate counter-clockwise by ``angle`` on a white ground; bilevel pages stay bilevel."""
+    work = page.convert("L") if page.mode == "1" else page
+    turned = work.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True,
+                         fillcolor=WHITE[work.mode])
+    if page.mode == "1":
+        return turned.point(lambda value: 255 if value > 127 else 0).convert("1")
+    return turned
+
+
+def _clean_for_ocr(normalized: Path, out: Path) -> None:
+    with Image.open(normalized) as image:
+        gray = image.convert("L")
+        dpi = image.info.get("dpi", (300, 300))
+    flat = flatten_background(gray)
+    white = (otsu_threshold(flat) + 255) // 2
+    flat.point(lambda value: 255 if value >= white else value * 255 // white).save(
+        out, "PNG", dpi=dpi, compress_level=1)
+
+
+def flatten_background(gray: Image.Image) -> Image.Image:
+    """Divide the page by its estimated paper brightness, so uneven light becomes even white."""
+    small = gray.resize((max(1, gray.width // 16), max(1, gray.height // 16)),
+                        Image.Resampling.BOX)
+    paper = small.filter(ImageFilter.MaxFilter(5)).point(lambda value: max(value, 1))
+    paper = paper.resize(gray.size, Image.Resampling.BILINEAR)
+    return ImageMath.lambda_eval(lambda ops: ops["page"] * 255 / ops["paper"],
+                                 page=gray, paper=paper).convert("L")
+
+
+def otsu_threshold(gray: Image.Image) -> int:
+    """The gray level that best separates ink from paper (Otsu's method on the histogram)."""
+    histogram = gray.histogram()
+    total, weighted = sum(histogram), sum(level * count for level, count in enumerate(histogram))
+    below = below_sum = 0
+    best, threshold = -1.0, 128
+    for level, count in enumerate(histogram):
+        below += count
+        below_sum += level * count
+        if below in (0, total):
+            continue
+        gap = below_sum / below - (weighted - below_sum) / (total - below)
+        spread = below * (total - below) * gap * gap
+        if spread > best:
+            best, threshold = spread, level
+    return threshold
+
+
+def _derivatives(normalized: Path, sizes: dict[str, int], outs: dict[str, Path],
+                 quality: int) -> None:
+    with Image.open(normalized) as image:
+        base = image.convert("L") if image.mode == "1" else image.copy()
+    for name, size in sorted(sizes.items(), key=lambda item: -item[1]):
+        base.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        base.save(outs[name], "JPEG", quality=quality, optimize=True)
