@@ -184,6 +184,13 @@ class Policy:
         who = identity.card_number or (f"#{identity.user_id}" if identity.user_id else "")
         return f"{who} {self.today().isoformat()}".strip()
 
-    def is_withdrawn_citation_visible(self, item: Item) -> bool:
-        """Withdrawn items answer 'gone' with their citation rather than 'not found'."""
-        return item.status is ItemStatus.WITHDRAWN
+    def can_see_tombstone(self, identity: Identity, item: Item) -> bool:
+        """A withdrawn item answers 'gone' with its citation to those who could have seen
+        its metadata while it was published (others get 'not found': nothing is revealed)."""
+        if item.status is not ItemStatus.WITHDRAWN:
+            return False
+        if identity.is_staff:
+            return True
+        rule = item.effective_rule
+        return rule is not None and bool(
+            identity.principals & level_principals(rule.metadata_level, rule))

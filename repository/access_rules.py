@@ -48,7 +48,7 @@ def set_rule(session: Session, actor: User | None, change: RuleChange, *,
     rule = _own_rule(session, collection, item) or AccessRule(
         collection_id=collection.id if collection else None, item_id=item.id if item else None)
     old = describe(rule) if rule.id else None
-    _apply(session, rule, change)
+    apply_change(session, rule, change)
     session.add(rule)
     session.flush()
     target = ("collection", collection.slug) if collection else ("item", item.handle)
@@ -77,7 +77,7 @@ def _own_rule(session, collection, item) -> AccessRule | None:
     return session.scalar(select(AccessRule).where(column == value))
 
 
-def _apply(session: Session, rule: AccessRule, change: RuleChange) -> None:
+def apply_change(session: Session, rule: AccessRule, change: RuleChange) -> None:
     for field, value in (("metadata_level", change.metadata), ("view_level", change.view),
                          ("download_level", change.download), ("watermark", change.watermark)):
         if value is not None:

@@ -100,9 +100,16 @@ def find_item(session: Session, handle: str, identity: Identity, policy: Policy)
                  selectinload(Item.effective_rule).selectinload(AccessRule.groups)))
     if item is None:
         raise NotFound(N_("No such item"))
+    ensure_visible(item, identity, policy)
+    return item
+
+
+def ensure_visible(item: Item, identity: Identity, policy: Policy) -> None:
+    """Raise unless ``identity`` may see the item's metadata: Gone (with the citation) for a
+    withdrawn item it could have seen, NotFound otherwise, so hidden items cannot be probed."""
     if policy.can(identity, Action.SEE_METADATA, item):
-        return item
-    if policy.is_withdrawn_citation_visible(item):
+        return
+    if policy.can_see_tombstone(identity, item):
         raise Gone(N_("This item has been withdrawn: %(citation)s"), citation=cite(item))
     raise NotFound(N_("No such item"))
 

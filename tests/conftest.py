@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 
-from repository import migrate
+from repository import accounts, migrate
 from repository.db import Database
 from repository.models import Base
 from tests.backends import POSTGRES_URL, service_missing
@@ -19,6 +20,13 @@ from viewer import create_app
 
 BACKEND_MARKERS = ("postgres", "s3", "redis", "browser")
 _backend_counts: Counter[str] = Counter()
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch) -> None:
+    """Argon2 at its real cost takes a quarter second a hash; tests need many."""
+    monkeypatch.setattr(accounts, "DEFAULT_HASHER",
+                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture(scope="session")

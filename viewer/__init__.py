@@ -28,9 +28,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from viewer import extensions
     extensions.init_app(app)
 
-    from viewer import auth, delivery, errors, health, i18n, public, search, security
+    from viewer import admin, auth, delivery, errors, health, i18n, public, search, security
     security.init_app(app)
     errors.init_app(app)
-    for blueprint in (i18n.bp, health.bp, public.bp, search.bp, delivery.bp, auth.bp):
+    for blueprint in (i18n.bp, health.bp, public.bp, search.bp, delivery.bp, auth.bp,
+                      admin.bp):
         app.register_blueprint(blueprint)
     return app

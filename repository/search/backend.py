@@ -16,7 +16,7 @@ FACETS = ("collection", "type", "language", "decade", "access")
 MAX_PER_PAGE = 100
 MAX_RESULT_PAGE = 500
 MAX_SNIPPETS = 3
-MAX_PAGES_PER_HIT = 50
+MAX_PAGES_PER_HIT = 20
 INSIDE_LIMIT = 300
 
 
@@ -85,7 +85,7 @@ class Hit:
     year: int | None = None
     snippets: tuple[Snippet, ...] = ()
     pages: tuple[int, ...] = ()
-    """Matching page numbers in order: the best MAX_PAGES_PER_HIT of them."""
+    """Numbers of the best matching pages (at most MAX_PAGES_PER_HIT), in page order."""
     page_count: int = 0
     """How many pages match in all (search inside the item lists them all)."""
 
@@ -117,8 +117,9 @@ class SearchResult:
         return self.query.notes
 
     @property
-    def page_count(self) -> int:
-        return -(-self.total // self.request.per_page)
+    def last_page(self) -> int:
+        """The number of the last results page (1 when nothing matched)."""
+        return max(1, -(-self.total // self.request.per_page))
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,10 @@ class SearchBackend(abc.ABC):
     def search_inside(self, item_id: int, query: str, access: AccessFilter,
                       limit: int = INSIDE_LIMIT) -> InsideResult:
         """The pages of one item that match ``query``, in page order, with snippets."""
+
+    @abc.abstractmethod
+    def destroy(self) -> None:
+        """Delete the whole index, files or schema (tests, rebuilds from scratch)."""
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not every backend holds resources
         """Release files or connections."""

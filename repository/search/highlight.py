@@ -36,23 +36,45 @@ def _atom_regex(atom: Term | Phrase) -> re.Pattern[bytes] | None:
     return re.compile(body + rb"(?![a-z0-9])")
 
 
+class Highlighter:
+    """A query's words and phrases compiled once, for every snippet of a results page."""
+
+    def __init__(self, query: ParsedQuery) -> None:
+        self._regexes = [(index, regex) for index, atom in enumerate(query.text_atoms)
+                         if (regex := _atom_regex(atom)) is not None]
+
+    def matches(self, text: str) -> list[Match]:
+        """Every place in ``text`` where a query word or phrase is, in text order."""
+        if not self._regexes:
+            return []
+        haystack = folded_bytes(text)
+        found = []
+        for index, regex in self._regexes:
+            for match in itertools.islice(regex.finditer(haystack), MAX_MATCHES_PER_WORD):
+                start = match.start()
+                if start == 0 or haystack[start - 1] not in _WORD_BYTES:
+                    found.append((start, match.end(), index))
+        found.sort(key=lambda match: (match[0], -match[1]))
+        return _without_overlaps(found)
+
+    def snippet(self, text: str, max_chars: int = SNIPPET_CHARS) -> str | None:
+        """The best passage of ``text`` as safe HTML, query words in ``<mark>``; None if no
+        word is there. The best passage holds the most different words, then most matches."""
+        matches = self.matches(text)
+        if not matches:
+            return None
+        first, last = _best_window(matches, max_chars)
+        start, end = _expand(text, matches[first][0], matches[last][1], max_chars)
+        return _render(text, start, end, matches[first:last + 1])
+
+    def mark(self, text: str) -> str:
+        """All of ``text`` as safe HTML, every query word in ``<mark>`` (for short titles)."""
+        return _render(text, 0, len(text), self.matches(text))
+
+
 def find_matches(text: str, query: ParsedQuery) -> list[Match]:
     """Every place in ``text`` where one of the query's words or phrases is, in text order."""
-    atoms = query.text_atoms
-    if not atoms:
-        return []
-    haystack = folded_bytes(text)
-    found = []
-    for index, atom in enumerate(atoms):
-        regex = _atom_regex(atom)
-        if regex is None:
-            continue
-        for match in itertools.islice(regex.finditer(haystack), MAX_MATCHES_PER_WORD):
-            start = match.start()
-            if start == 0 or haystack[start - 1] not in _WORD_BYTES:
-                found.append((start, match.end(), index))
-    found.sort(key=lambda match: (match[0], -match[1]))
-    return _without_overlaps(found)
+    return Highlighter(query).matches(text)
 
 
 def _without_overlaps(matches: list[Match]) -> list[Match]:
@@ -64,21 +86,13 @@ def _without_overlaps(matches: list[Match]) -> list[Match]:
 
 
 def make_snippet(text: str, query: ParsedQuery, max_chars: int = SNIPPET_CHARS) -> str | None:
-    """The best passage of ``text`` as safe HTML, query words in ``<mark>``; None if none match.
-
-    The best passage holds the most different query words, then the most matches.
-    """
-    matches = find_matches(text, query)
-    if not matches:
-        return None
-    first, last = _best_window(matches, max_chars)
-    start, end = _expand(text, matches[first][0], matches[last][1], max_chars)
-    return _render(text, start, end, matches[first:last + 1])
+    """The best passage of ``text`` for ``query`` (see :meth:`Highlighter.snippet`)."""
+    return Highlighter(query).snippet(text, max_chars)
 
 
 def mark_all(text: str, query: ParsedQuery) -> str:
     """All of ``text`` as safe HTML with every query word in ``<mark>`` (for short titles)."""
-    return _render(text, 0, len(text), find_matches(text, query))
+    return Highlighter(query).mark(text)
 
 
 def _best_window(matches: list[Match], max_chars: int) -> tuple[int, int]:

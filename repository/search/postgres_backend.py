@@ -47,7 +47,7 @@ from repository.search.backend import (
 )
 from repository.search.documents import ItemDocument, PageDocument
 from repository.search.filters import AccessFilter
-from repository.search.highlight import make_snippet, mark_all
+from repository.search.highlight import Highlighter
 from repository.search.query import Atom, ParsedQuery, Phrase, Term, YearRange, parse_query
 
 CANDIDATES = 100
@@ -125,7 +125,12 @@ class PostgresSearch(SearchBackend):
         if not _SCHEMA_NAME.match(schema):
             raise SearchUnavailable(f"search schema name {schema!r} is not a plain identifier")
         self.schema = schema
-        self.engine = sa.create_engine(url, pool_pre_ping=True)
+        if url.startswith(("postgresql://", "postgres://")):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]  # the driver we ship
+        try:
+            self.engine = sa.create_engine(url, pool_pre_ping=True)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise SearchUnavailable(f"search database URL is not usable: {exc}") from exc
         self.ensure_schema()
 
     def ensure_schema(self) -> None:
@@ -159,13 +164,13 @@ class PostgresSearch(SearchBackend):
 
     def index_many(self, entries: Iterable[tuple[ItemDocument, Iterable[PageDocument]]],
                    batch: int = 50) -> int:
-        count, pending = 0, []
+        count, pending = 0, {}
         for item, pages in entries:
-            pending.append((item, list(pages)))
+            pending[item.item_id] = (item, list(pages))  # the last version of an item wins
             if len(pending) == batch:
-                count += self._write(pending)
-                pending = []
-        return count + (self._write(pending) if pending else 0)
+                count += self._write(list(pending.values()))
+                pending = {}
+        return count + (self._write(list(pending.values())) if pending else 0)
 
     def _write(self, entries: Sequence[tuple[ItemDocument, list[PageDocument]]]) -> int:
         items = [_item_row(item) for item, _ in entries]
@@ -201,7 +206,8 @@ class PostgresSearch(SearchBackend):
         total = _guarded("counting", lambda: self._execute(
             f"SELECT count(*) FROM {{s}}.search_items i WHERE {matched}", where.params))[0][0]
         ranked = _guarded("searching", lambda: self._ranked(where, matched, request, sort))
-        hits = [self._hit(row, score, parsed, where, request.with_snippets)
+        highlighter = Highlighter(parsed)
+        hits = [self._hit(row, score, highlighter, where, request.with_snippets)
                 for row, score in ranked]
         facets = (self._facets(where, request) if request.with_facets else {})
         return SearchResult(total, tuple(hits), facets, request, parsed)
@@ -233,16 +239,16 @@ class PostgresSearch(SearchBackend):
             """, params)
         return [(row, float(row.score)) for row in rows]
 
-    def _hit(self, row: Any, score: float, parsed: ParsedQuery, where: _Where,
+    def _hit(self, row: Any, score: float, highlighter: Highlighter, where: _Where,
              with_snippets: bool) -> Hit:
         count, pages = (self._item_pages(row.item_id, where) if with_snippets else (0, []))
         snippets = []
         for number, text in pages:
-            html = make_snippet(text, parsed) if text is not None else None
+            html = highlighter.snippet(text) if text is not None else None
             if html:
                 snippets.append(Snippet(number, html))
         return Hit(item_id=row.item_id, score=score, title=row.title,
-                   title_html=mark_all(row.title, parsed), creators=tuple(row.creators),
+                   title_html=highlighter.mark(row.title), creators=tuple(row.creators),
                    year=row.year, snippets=tuple(snippets[:MAX_SNIPPETS]),
                    pages=tuple(sorted(number for number, _ in pages)), page_count=count)
 
@@ -298,7 +304,8 @@ class PostgresSearch(SearchBackend):
                 f"WHERE p.item_id = :item AND {m} ORDER BY number LIMIT :limit",
                 {**where.params, "item": item_id, "limit": max(1, limit)}))
             if rows:
-                pages = tuple(PageMatch(number, make_snippet(text, parsed))
+                highlighter = Highlighter(parsed)
+                pages = tuple(PageMatch(number, highlighter.snippet(text))
                               for number, text, _ in rows)
                 return InsideResult(item_id, rows[0][2], pages, parsed)
         return InsideResult(item_id, 0, (), parsed)

@@ -95,7 +95,6 @@ class ParsedQuery:
         return tuple(atom for group in self.required for atom in group
                      if isinstance(atom, Term | Phrase) and atom.field is None)
 
-
     @cached_property
     def plain_words(self) -> tuple[Word, ...]:
         """The required single words not limited to a field, in typed order: when there are

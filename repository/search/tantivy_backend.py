@@ -3,12 +3,23 @@
 Why two indexes. Readers get items, but words live on pages. Each item document holds the
 item's metadata *and* its full text (one value per page, so a phrase never spans two pages);
 ranking, the total, facet counts, sorting and paging all run on the items index, where one
-hit is one item — exact and cheap, with no grouping of thousands of page hits in Python (a
-10 MB collection has ~50 pages per item, so the items index is ~50x smaller). The pages
-index (one document per page) then answers only for the items on the current results page:
-one query, limited to their ids, gives each one's matching page numbers and its best pages,
-whose stored text makes the snippets. The price is indexing page text twice: see
-bench/search_bench.py for indexing speed and latency against bare tantivy.
+hit is one item: exact, and cheap, as books have tens to hundreds of pages, so the items
+index holds that many times fewer documents, and no page hits are grouped in Python. The
+pages index (one document per page) then answers only for the items on the current results
+page: one search limited to their ids finds their best pages (whose stored text makes the
+snippets) and most often all their matching pages; an aggregation counts these per item
+when there are more. The price is indexing page text
+twice (exact and folded, in both indexes): ~1,000 pages per CPU-second against bare
+tantivy's ~4,000 for one field. Measured at 100,000 pages (bench/search_bench.py), a whole
+results page (access filter, facets, 10 hits with 3 snippets each) costs about 6 ms of CPU
+at p50 and 9 ms at p95: 1.9x a bare tantivy top-10 page query at p95, 2.8x at p50, where
+bare rare-word queries take a fraction of a millisecond and ten hits' snippets do not.
+The alternative, pages only and grouping by item, needs every matching page for exact item
+totals and facets: a common word matches most of the 100,000 pages.
+
+A page guarded differently from its item (stricter view principals, a later embargo) is
+left out of the item's text, so it cannot leak under the item's rights; such a page is
+found by searching inside the item, not by the item search.
 
 Access lives inside every query: a document matches only if the identity shares one of its
 ``find_principals`` and its embargo day has passed; page text (the items' text field, every
@@ -22,7 +33,7 @@ import contextlib
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -50,7 +61,7 @@ from repository.search.backend import (
 )
 from repository.search.documents import ItemDocument, PageDocument
 from repository.search.filters import AccessFilter
-from repository.search.highlight import make_snippet, mark_all
+from repository.search.highlight import Highlighter
 from repository.search.query import Atom, ParsedQuery, Phrase, Term, YearRange, parse_query
 
 SCHEMA_VERSION = "1"
@@ -60,8 +71,9 @@ TEXT_WEIGHT = 1.0
 EXACT_BOOST = 2.0
 """Weight of a match with the reader's own marks, on top of the folded match."""
 FACET_SIZE = 30
-BEST_PAGES_PER_HIT = 8
-"""Pages fetched per item on the results page to pick its snippets from, best first."""
+PAGES_SEEN_PER_HIT = MAX_PAGES_PER_HIT
+"""Page hits fetched per item of a results page (best first, over all its items at once):
+the snippets come from the best, ``Hit.pages`` lists those that belong to the item."""
 _T = TypeVar("_T")
 
 
@@ -81,7 +93,9 @@ _QUERY_ANALYZERS = _analyzers()
 
 
 def _add_text_pair(builder: tantivy.SchemaBuilder, name: str, stored: bool) -> None:
-    builder.add_text_field(name, stored=stored, tokenizer_name=EXACT)
+    # Phrases match on the folded field; the exact one only adds a bonus per word, so it
+    # keeps no positions (a smaller index, faster to build).
+    builder.add_text_field(name, stored=stored, tokenizer_name=EXACT, index_option="freq")
     builder.add_text_field(name + "_f", stored=False, tokenizer_name=FOLDED)
 
 
@@ -130,7 +144,7 @@ class _Side:
     """One tantivy index (items or pages): its schema, analyzers and searcher."""
 
     def __init__(self, path: Path, schema: tantivy.Schema) -> None:
-        path.mkdir(parents=True, exist_ok=True)
+        _guarded(f"creating {path}", lambda: path.mkdir(parents=True, exist_ok=True))
         self.path = path
         self.schema = schema
         self.index = _guarded(f"opening {path}", lambda: tantivy.Index(schema, path=str(path)))
@@ -214,6 +228,8 @@ class TantivySearch(SearchBackend):
                 page_list = list(pages)
                 for writer in (item_writer, page_writer):
                     writer.delete_documents_by_term("item_id", item.item_id)
+                # NFC once per page, for both documents.
+                page_list = [replace(page, text=normalize(page.text)) for page in page_list]
                 item_writer.add_document(_item_document(item, page_list))
                 for page in page_list:
                     page_writer.add_document(_page_document(page))
@@ -292,48 +308,41 @@ class TantivySearch(SearchBackend):
         page_queries = builder.page_queries(parsed) if request.with_snippets else []
         pages = self._pages_of(page_searcher, [document["item_id"][0] for _, document in
                                                documents], page_queries)
+        highlighter = Highlighter(parsed)
         hits = []
         for score, document in documents:
             found = pages.get(document["item_id"][0], _ItemPages())
-            hits.append(_hit(document, score if sort is Sort.RELEVANCE else 0.0, parsed, found,
-                             _snippets(page_searcher, found.best, parsed)))
+            hits.append(_hit(document, score if sort is Sort.RELEVANCE else 0.0, highlighter,
+                             found, _snippets(page_searcher, found.best, highlighter)))
         return hits
 
     def _pages_of(self, searcher: tantivy.Searcher, item_ids: list[int],
                   page_queries: list[Query]) -> dict[int, _ItemPages]:
-        """For all the items of a results page at once: how many of their pages match, the
-        first page numbers, and the best pages for snippets (all the words, else any)."""
+        """For all the items of a results page at once: how many of their pages match, and
+        their best pages (all the words on a page, else any). One search usually sees every
+        matching page; when it cannot, one aggregation counts them per item."""
         found: dict[int, _ItemPages] = {}
         for page_query in page_queries:
             wanted = [item_id for item_id in item_ids if item_id not in found]
             if not wanted:
                 break
             query = _all(page_query, _filter(self.pages.term_set("item_id", wanted)))
-            counted = _guarded("search", lambda q=query, n=len(wanted): searcher.aggregate(
-                q, _pages_aggregation(n)))
-            for bucket in counted["items"]["buckets"]:
-                found[int(bucket["key"])] = _ItemPages(bucket["doc_count"], tuple(
-                    int(page["key"]) for page in bucket["pages"]["buckets"]))
             best = _guarded("search", lambda q=query, n=len(wanted): searcher.search(
-                q, n * BEST_PAGES_PER_HIT, count=False))
-            self._keep_best(searcher, [address for _, address in best.hits], found)
+                q, n * PAGES_SEEN_PER_HIT))
+            addresses = [address for _, address in best.hits]
+            if best.count > len(addresses):  # not all seen: count them per item
+                counted = _guarded("search", lambda q=query, n=len(wanted): searcher.aggregate(
+                    q, {"items": {"terms": {"field": "item_id", "size": n}}}))
+                for bucket in counted["items"]["buckets"]:
+                    found[int(bucket["key"])] = _ItemPages(bucket["doc_count"])
+            _keep(searcher, addresses, found, counted=best.count > len(addresses))
             for item_id in wanted:  # the rare item whose pages all rank below the others'
                 if item_id in found and not found[item_id].best:
-                    item_query = _all(page_query, _filter(self.pages.term("item_id", item_id)))
-                    alone = _guarded("search", lambda q=item_query: searcher.search(
-                        q, MAX_SNIPPETS + 1, count=False))
-                    self._keep_best(searcher, [address for _, address in alone.hits], found)
+                    alone = _all(page_query, _filter(self.pages.term("item_id", item_id)))
+                    hits = _guarded("search", lambda q=alone: searcher.search(
+                        q, PAGES_SEEN_PER_HIT, count=False)).hits
+                    _keep(searcher, [address for _, address in hits], found)
         return found
-
-    @staticmethod
-    def _keep_best(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress],
-                   found: dict[int, _ItemPages]) -> None:
-        owners = searcher.fast_field_values("item_id", addresses)
-        numbers = searcher.fast_field_values("number", addresses)
-        for owner, number, address in zip(owners, numbers, addresses, strict=True):
-            pages = found.get(owner)
-            if pages is not None and len(pages.best) <= MAX_SNIPPETS:
-                pages.best.append((number, address))
 
     def _facets(self, searcher: tantivy.Searcher, base: Query, filters: dict[str, Query],
                 request: SearchRequest) -> dict[str, tuple[FacetValue, ...]]:
@@ -367,44 +376,51 @@ class TantivySearch(SearchBackend):
                 break
         if found is None:
             return InsideResult(item_id, 0, (), parsed)
+        highlighter = Highlighter(parsed)
         matches = []
         for _, address in found.hits:
             document = searcher.doc(address)
             matches.append(PageMatch(document["number"][0],
-                                     make_snippet(document.get_first("text") or "", parsed)))
+                                     highlighter.snippet(document.get_first("text") or "")))
         return InsideResult(item_id, found.count, tuple(matches), parsed)
 
 
 @dataclass
 class _ItemPages:
-    """The matching pages of one item on the results page."""
+    """The matching pages of one item on the results page: how many, and the best found."""
 
     count: int = 0
-    numbers: tuple[int, ...] = ()
     best: list[tuple[int, tantivy.DocAddress]] = field(default_factory=list)
 
 
-def _pages_aggregation(items: int) -> dict:
-    """Per item: how many pages match, and the first page numbers in page order."""
-    return {"items": {"terms": {"field": "item_id", "size": items}, "aggs": {"pages": {
-        "terms": {"field": "number", "size": MAX_PAGES_PER_HIT, "order": {"_key": "asc"}}}}}}
+def _keep(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress],
+          found: dict[int, _ItemPages], counted: bool = True) -> None:
+    """Hand page hits (best first) to their items; count them too unless ``counted``."""
+    owners = searcher.fast_field_values("item_id", addresses)
+    numbers = searcher.fast_field_values("number", addresses)
+    for owner, number, address in zip(owners, numbers, addresses, strict=True):
+        if not counted:
+            found.setdefault(owner, _ItemPages()).count += 1
+        if owner in found:
+            found[owner].best.append((number, address))
 
 
-def _hit(document: tantivy.Document, score: object, parsed: ParsedQuery, pages: _ItemPages,
-         snippets: tuple[Snippet, ...]) -> Hit:
+def _hit(document: tantivy.Document, score: object, highlighter: Highlighter,
+         pages: _ItemPages, snippets: tuple[Snippet, ...]) -> Hit:
     title = document.get_first("title") or ""
     return Hit(item_id=document["item_id"][0], score=float(score), title=title,
-               title_html=mark_all(title, parsed), creators=tuple(document.get_all("creator")),
-               year=document.get_first("year"), snippets=snippets, pages=pages.numbers,
+               title_html=highlighter.mark(title), creators=tuple(document.get_all("creator")),
+               year=document.get_first("year"), snippets=snippets,
+               pages=tuple(sorted(number for number, _ in pages.best[:MAX_PAGES_PER_HIT])),
                page_count=pages.count)
 
 
 def _snippets(searcher: tantivy.Searcher, pages: list[tuple[int, tantivy.DocAddress]],
-              parsed: ParsedQuery) -> tuple[Snippet, ...]:
+              highlighter: Highlighter) -> tuple[Snippet, ...]:
     """Snippets from the best pages (``pages`` come best first), at most MAX_SNIPPETS."""
     snippets = []
-    for number, address in pages:
-        html = make_snippet(searcher.doc(address).get_first("text") or "", parsed)
+    for number, address in pages[:MAX_SNIPPETS + 2]:
+        html = highlighter.snippet(searcher.doc(address).get_first("text") or "")
         if html:
             snippets.append(Snippet(number, html))
             if len(snippets) == MAX_SNIPPETS:
@@ -566,7 +582,8 @@ def _item_document(item: ItemDocument, pages: list[PageDocument]) -> tantivy.Doc
     _add_pair(document, "meta", [item.description, *item.other_metadata])
     # A page guarded differently from its item stays out of the item's text: it must not be
     # found under the item's (possibly wider) read principals.
-    _add_pair(document, "text", [page.text for page in pages if item.same_access(page)])
+    _add_pair(document, "text", [page.text for page in pages if item.same_access(page)],
+              normalized=True)
     if item.year is not None:
         document.add_integer("year", item.year)
     document.add_integer("newest", item.year if item.year is not None else -1)
@@ -587,15 +604,16 @@ def _page_document(page: PageDocument) -> tantivy.Document:
     document = tantivy.Document()
     document.add_integer("item_id", page.item_id)
     document.add_integer("number", page.number)
-    _add_pair(document, "text", [page.text])
+    _add_pair(document, "text", [page.text], normalized=True)
     _add_access(document, page)
     return document
 
 
-def _add_pair(document: tantivy.Document, name: str, values: Iterable[str]) -> None:
+def _add_pair(document: tantivy.Document, name: str, values: Iterable[str],
+              normalized: bool = False) -> None:
     for value in values:
         if value:
-            text = normalize(value)
+            text = value if normalized else normalize(value)
             document.add_text(name, text)
             document.add_text(name + "_f", text)
 

@@ -71,12 +71,13 @@ def _csv_lines(query: AuditQuery) -> Iterator[str]:
         yield _csv_text([_csv_row(event, names, zone) for event in events])
 
 
-def _csv_row(event: AuditEvent, names: dict[str, str], zone: ZoneInfo) -> list[str]:
+def _csv_row(event: AuditEvent, names: dict[tuple[str, str], str],
+             zone: ZoneInfo) -> list[str]:
     changed = "; ".join(f"{field_label(c.key)}: {format_value(c.key, c.old)} → "
                         f"{format_value(c.key, c.new)}" for c in audit_log.changes(event))
     return [event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), event.actor_name,
             action_label(event.action), event.action, event.target_type, event.target_id,
-            names.get(event.target_id, "") if event.target_type == "user" else "", changed,
+            names.get((event.target_type, event.target_id), ""), changed,
             _json(event.old), _json(event.new)]
 
 

@@ -18,6 +18,7 @@ from viewer.admin.forms import (
     CollectionForm,
     MoveForm,
     bulk_form,
+    options,
     rule_form,
 )
 from viewer.extensions import db_session
@@ -27,7 +28,7 @@ from viewer.extensions import db_session
 def collection_tree():
     tree = collection_admin.collection_tree(db_session())
     form = CollectionForm()
-    form.parent.choices = [("", _("(top of the tree)")), *_places(tree)]
+    form.parent.choices = options([("", _("(top of the tree)")), *_places(tree)])
     if form.validate_on_submit() and attempt(
             form, collections.create_collection, slug=form.slug.data.strip(),
             title=form.title.data, title_en=form.title_en.data or None,
@@ -105,7 +106,7 @@ def _move_form(found, bound: bool = True) -> MoveForm:
     exclude = collection_admin.subtree_ids(session, found)
     form = MoveForm(**({} if bound else {"formdata": None}),
                     data={"parent": found.parent.slug if found.parent else ""})
-    form.parent.choices = [("", _("(top of the tree)")), *_places(tree, exclude)]
+    form.parent.choices = options([("", _("(top of the tree)")), *_places(tree, exclude)])
     return form
 
 

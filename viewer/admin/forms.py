@@ -17,6 +17,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -34,6 +35,7 @@ from viewer.auth import (
 )
 
 BAD_DATE = _l("Please give a valid date, or leave it empty.")
+BAD_CHOICE = _l("Please choose one of the options.")
 ANY = _l("Any")
 
 
@@ -60,6 +62,16 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def options(pairs) -> list[SelectChoice]:
+    """Choices for a select from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def choose(label, choices=(), **kwargs) -> SelectField:
+    return SelectField(label, choices=options(choices), invalid_choice_message=BAD_CHOICE,
+                       **kwargs)
+
+
 LEVEL_CHOICES = [(level.value, LEVEL_LABELS[level.value]) for level in AccessLevel]
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role.value]) for role in Role]
 
@@ -67,13 +79,14 @@ ROLE_CHOICES = [(role.value, ROLE_LABELS[role.value]) for role in Role]
 # -- rights ---------------------------------------------------------------------------------
 
 class RuleForm(FlaskForm):
-    metadata = SelectField(RIGHT_LABELS["metadata"], choices=LEVEL_CHOICES, description=_l(
+    metadata = choose(RIGHT_LABELS["metadata"], choices=LEVEL_CHOICES, description=_l(
         "Who may find it in lists and search results and see its description."))
-    view = SelectField(RIGHT_LABELS["view"], choices=LEVEL_CHOICES, description=_l(
+    view = choose(RIGHT_LABELS["view"], choices=LEVEL_CHOICES, description=_l(
         "Reading the pages also needs the right to see the description."))
-    download = SelectField(RIGHT_LABELS["download"], choices=LEVEL_CHOICES, description=_l(
+    download = choose(RIGHT_LABELS["download"], choices=LEVEL_CHOICES, description=_l(
         "Downloading also needs the right to read the pages."))
-    groups = MultiCheckboxField(_l("Groups"), choices=[], description=_l(
+    groups = MultiCheckboxField(_l("Groups"), choices=[], invalid_choice_message=BAD_CHOICE,
+                                description=_l(
         "For the level “Members of the chosen groups”."))
     embargo_until = OurDateField(_l("Embargo until"), validators=[Optional()], description=_l(
         "Until this date only library staff have access. Leave empty for no embargo."))
@@ -101,7 +114,8 @@ def rule_form(groups: list[Group], rule: AccessRule | None = None, prefix: str =
     if rule is not None:
         data["embargo_until"] = rule.embargo_until
     form = RuleForm(prefix=prefix, data=data, **({} if bound else {"formdata": None}))
-    form.groups.choices = [(group.name, f"{group.title} ({group.name})") for group in groups]
+    form.groups.choices = options((group.name, f"{group.title} ({group.name})")
+                                  for group in groups)
     return form
 
 
@@ -113,7 +127,8 @@ class BulkRuleForm(RuleForm):
 def bulk_form(groups: list[Group]) -> BulkRuleForm:
     form = BulkRuleForm(prefix="bulk", data={"metadata": "open", "view": "open",
                                              "download": "readers"})
-    form.groups.choices = [(group.name, f"{group.title} ({group.name})") for group in groups]
+    form.groups.choices = options((group.name, f"{group.title} ({group.name})")
+                                  for group in groups)
     return form
 
 
@@ -124,8 +139,8 @@ class AccountForm(FlaskForm):
     card_number = StringField(_l("Library card number"), validators=[Optional(), at_most(64)])
     expires_on = OurDateField(_l("Valid until"), validators=[Optional()],
                               description=_l("Leave empty for no expiry date."))
-    status = SelectField(_l("Status"), choices=[])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES,
+    status = choose(_l("Status"), choices=[])
+    role = choose(_l("Role"), choices=ROLE_CHOICES,
                        description=_l("Only an administrator can change roles."))
 
 
@@ -136,7 +151,7 @@ def account_form(user, may_change_role: bool) -> AccountForm:
     statuses = [AccountStatus.ACTIVE, AccountStatus.DISABLED]
     if user.status is AccountStatus.PENDING:
         statuses.insert(0, AccountStatus.PENDING)
-    form.status.choices = [(s.value, ACCOUNT_STATUS_LABELS[s.value]) for s in statuses]
+    form.status.choices = options((s.value, ACCOUNT_STATUS_LABELS[s.value]) for s in statuses)
     if not may_change_role:
         del form.role
     return form
@@ -151,7 +166,7 @@ class NewAccountForm(FlaskForm):
     card_number = StringField(_l("Library card number"), validators=[Optional(), at_most(64)])
     expires_on = OurDateField(_l("Valid until"), validators=[Optional()],
                               description=_l("Leave empty for no expiry date."))
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.READER.value,
+    role = choose(_l("Role"), choices=ROLE_CHOICES, default=Role.READER.value,
                        description=_l("Only an administrator can create staff accounts."))
     password = PasswordField(_l("Password"), validators=[
         required(), Length(min=accounts.PASSWORD_MIN_LENGTH, message=PASSWORD_TOO_SHORT),
@@ -162,23 +177,26 @@ class NewAccountForm(FlaskForm):
 
 class UserFilter(Form):
     q = StringField(_l("Name, username, email or card"), validators=[Optional(), at_most(100)])
-    role = SelectField(_l("Role"), choices=[("", ANY), *ROLE_CHOICES])
-    status = SelectField(_l("Status"), choices=[("", ANY), *(
-        (s.value, ACCOUNT_STATUS_LABELS[s.value]) for s in AccountStatus)])
+    role = choose(_l("Role"), choices=[("", ANY), *ROLE_CHOICES], default="")
+    status = choose(_l("Status"), choices=[("", ANY), *(
+        (s.value, ACCOUNT_STATUS_LABELS[s.value]) for s in AccountStatus)], default="")
 
 
 # -- groups ---------------------------------------------------------------------------------
+
+GROUP_TITLE = _l("Group name")
+
 
 class GroupForm(FlaskForm):
     name = StringField(_l("Short name"), validators=[required(), at_most(64)], description=_l(
         "Used in rights; it cannot be changed later. Letters a-z, digits, dot, hyphen or "
         "underscore."))
-    title = StringField(_l("Title"), validators=[required(), at_most(255)])
+    title = StringField(GROUP_TITLE, validators=[required(), at_most(255)])
     description = TextAreaField(_l("Description"), validators=[Optional(), at_most(2000)])
 
 
 class GroupEditForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[required(), at_most(255)])
+    title = StringField(GROUP_TITLE, validators=[required(), at_most(255)])
     description = TextAreaField(_l("Description"), validators=[Optional(), at_most(2000)])
 
 
@@ -195,7 +213,7 @@ class CollectionForm(FlaskForm):
     title = StringField(_l("Title"), validators=[required(), at_most(255)])
     title_en = StringField(_l("Title in English"), validators=[Optional(), at_most(255)])
     description = TextAreaField(_l("Description"), validators=[Optional(), at_most(5000)])
-    parent = SelectField(_l("Inside"), choices=[], validate_choice=False)
+    parent = choose(_l("Inside"), choices=[], validate_choice=False)
 
 
 class CollectionEditForm(FlaskForm):
@@ -207,7 +225,7 @@ class CollectionEditForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    parent = SelectField(_l("New place"), choices=[], validate_choice=False)
+    parent = choose(_l("New place"), choices=[], validate_choice=False)
 
 
 # -- reading rooms --------------------------------------------------------------------------
@@ -232,7 +250,8 @@ class AuditFilter(Form):
     action = StringField(_l("Action"), validators=[Optional(), at_most(64)],
                          description=_l("An action or the start of one, such as rights."))
     actor = StringField(_l("Changed by"), validators=[Optional(), at_most(64)])
-    target_type = SelectField(_l("Kind of target"), choices=[("", ANY), *TARGET_LABELS.items()])
+    target_type = choose(_l("Kind of target"), choices=[("", ANY), *TARGET_LABELS.items()],
+                         default="")
     target = StringField(_l("Target"), validators=[Optional(), at_most(100)],
                          description=_l("A username, group, short name or handle."))
     since = OurDateField(_l("From"), validators=[Optional()])
