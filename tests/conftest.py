@@ -102,6 +102,7 @@ def make_test_app(tmp_path: Path, database_url: str, **overrides):
         "STORAGE_URL": f"file://{tmp_path / 'objects'}",
         "SEARCH_URL": f"tantivy://{tmp_path / 'index'}",
         "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
         "ADMIN_PASSWORD": "admin-password-for-tests",
     }
     config.update(overrides)

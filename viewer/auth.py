@@ -34,7 +34,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
 from repository import accounts
 from repository.models import AccountStatus, User
-from viewer.extensions import db_session, login_manager
+from viewer.extensions import db_session, limiter, login_manager
 from viewer.i18n import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -246,6 +246,7 @@ def logout():
 # -- registration ---------------------------------------------------------------------------
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("auth.account"))

@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,         # tokens live as long as the session
     "LOGIN_MAX_FAILURES": 5,             # per account and per address ...
     "LOGIN_FAILURE_WINDOW": 15 * 60,     # ... within this many seconds
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "SEARCH_RATE_LIMIT": "120/minute",   # per client address
+    "REGISTER_RATE_LIMIT": "10/hour",
     "ADMIN_USERNAME": "admin",
     "ADMIN_PASSWORD": None,              # generated and printed once when unset
 }

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app, g
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
@@ -19,6 +21,10 @@ from repository.search import SearchBackend, open_search
 babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Limits per client address (the one ProxyFix trusts). With several gunicorn workers the
+# in-memory store counts per worker; KHOSO_RATELIMIT_STORAGE_URI=redis://... counts globally.
+limiter = Limiter(key_func=get_remote_address, default_limits=[],
+                  headers_enabled=True, strategy="moving-window")
 
 
 @dataclass
@@ -54,6 +60,7 @@ def init_app(app: Flask) -> None:
                    default_translation_directories="translations")
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     app.teardown_appcontext(_close_session)
 
 

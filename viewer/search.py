@@ -7,8 +7,9 @@ from werkzeug.datastructures import MultiDict
 
 from repository.discovery import search_items
 from repository.search import FACETS, SearchRequest, SearchUnavailable, Sort
-from viewer.extensions import db_session, parts
+from viewer.extensions import db_session, limiter, parts
 from viewer.identity import current_identity, policy
+from viewer.usage import count_search
 
 bp = Blueprint("search", __name__)
 
@@ -28,6 +29,7 @@ def request_from_args(args: MultiDict) -> SearchRequest:
 
 
 @bp.get("/search")
+@limiter.limit(lambda: current_app.config["SEARCH_RATE_LIMIT"])
 def search():
     search_request = request_from_args(request.args)
     try:
@@ -36,6 +38,7 @@ def search():
     except SearchUnavailable as exc:
         current_app.logger.error("search unavailable: %s", exc)
         return render_template("search.html", unavailable=True, search=search_request), 503
+    count_search(search_request.query, search_request.page)
     return render_template("search.html", page=page, search=search_request,
                            facet_url=facet_url, page_url=page_url)
 
