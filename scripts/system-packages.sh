@@ -21,6 +21,7 @@ need "command -v npm && command -v node" nodejs npm
 if [ "${1:-run}" = "test" ]; then
   need "command -v chromium" chromium
   need "ldconfig -p | grep -q libmagic.so.1" libmagic1
+  need "command -v wrk" wrk
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -28,10 +28,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from viewer import extensions
     extensions.init_app(app)
 
-    from viewer import admin, auth, delivery, errors, health, i18n, public, search, security
+    from viewer import (
+        admin,
+        auth,
+        delivery,
+        errors,
+        health,
+        i18n,
+        iiif_image,
+        public,
+        search,
+        security,
+    )
     security.init_app(app)
     errors.init_app(app)
     for blueprint in (i18n.bp, health.bp, public.bp, search.bp, delivery.bp, auth.bp,
-                      admin.bp):
+                      admin.bp, iiif_image.bp):
         app.register_blueprint(blueprint)
     return app

@@ -38,6 +38,15 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,         # tokens live as long as the session
     "LOGIN_MAX_FAILURES": 5,             # per account and per address ...
     "LOGIN_FAILURE_WINDOW": 15 * 60,     # ... within this many seconds
+    # IIIF Image API: rendered tiles are cached on local disk (per web node, LRU-capped).
+    "IIIF_CACHE_DIR": None,              # None: <instance>/iiif-cache
+    "IIIF_CACHE_MAX_BYTES": 2 * 1024**3,
+    "IIIF_MAX_WIDTH": 8192,
+    "IIIF_MAX_HEIGHT": 8192,
+    "IIIF_MAX_AREA": 4096 * 4096,
+    "IIIF_TILE_SIZE": 512,
+    "IIIF_DECODED_CACHE_BYTES": 128 * 1024**2,   # decoded source images kept per worker
+    "IIIF_MAX_AGE": 86400,
     "RATELIMIT_STORAGE_URI": "memory://",
     "SEARCH_RATE_LIMIT": "120/minute",   # per client address
     "REGISTER_RATE_LIMIT": "10/hour",

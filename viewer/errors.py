@@ -37,6 +37,7 @@ TITLES = {
     422: _l("Invalid input"),
     429: _l("Too many requests"),
     500: _l("Something went wrong"),
+    501: _l("Not supported"),
     503: _l("Service unavailable"),
 }
 

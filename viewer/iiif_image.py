@@ -9,9 +9,11 @@ restricted images are for the portal's own viewer and are never stored by shared
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 from flask import Blueprint, Response, current_app, g, redirect, request, url_for
 from flask.blueprints import BlueprintSetupState
@@ -99,13 +101,20 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
         response.status_code = 304
         return response
     stream = service.open_rendered(plan)
-    response.content_length = os.fstat(stream.fileno()).st_size
+    response.content_length = stream_length(stream)
     response.response = wrap_file(request.environ, stream)
     return response
 
 
+def stream_length(stream: BinaryIO) -> int:
+    """The size of a cache entry (an open file) or of a render served from memory."""
+    if isinstance(stream, io.BytesIO):
+        return stream.getbuffer().nbytes
+    return os.fstat(stream.fileno()).st_size
+
+
 def _find_page(identifier: str) -> PageImage:
-    page = find_page_image(db_session(), identifier, current_identity(), policy())
+    page = find_page_image(db_session(), identifier, policy(), current_identity)
     g.iiif_cross_origin = page.public
     return page
 

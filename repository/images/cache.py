@@ -9,7 +9,10 @@ least recently used entries go (use refreshes an entry's mtime, at most every fe
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import io
+import logging
 import os
 import tempfile
 import threading
@@ -24,6 +27,9 @@ SWEEP_EVERY = 0.05          # a sweep after writing this share of the cap (per p
 SWEEP_DOWN_TO = 0.9         # a sweep deletes until the folder is under this share of the cap
 STALE_TEMP_AFTER = 3600     # seconds: temporary files older than this were left by a crash
 TEMP_PREFIX = ".tmp-"
+UNWRITABLE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+log = logging.getLogger(__name__)
 
 
 class RenderCache:
@@ -39,17 +45,33 @@ class RenderCache:
         (self.root / ".locks").mkdir(parents=True, exist_ok=True)
 
     def open(self, key: str, suffix: str, render: Callable[[BinaryIO], None]) -> BinaryIO:
-        """The entry ``key`` open for reading; ``render(out)`` writes it first if missing."""
+        """The entry ``key`` open for reading; ``render(out)`` writes it first if missing.
+        When the cache's disk is full or read-only, the render is served from memory."""
         path = self.root / key[:2] / f"{key}{suffix}"
         found = self._open_entry(path)
         if found is None:
-            with self._key_lock(key):
-                found = self._open_entry(path)
-                if found is None:
-                    return self._create(path, render)
+            try:
+                with self._key_lock(key):
+                    found = self._open_entry(path)
+                    if found is None:
+                        return self._create(path, render)
+            except OSError as error:
+                if error.errno not in UNWRITABLE_ERRNOS:
+                    raise
+                log.warning("render cache %s cannot be written (%s): rendering uncached",
+                            self.root, error.strerror)
+                return self._render_in_memory(render)
         with self._counter_lock:
             self.hits += 1
         return found
+
+    def _render_in_memory(self, render: Callable[[BinaryIO], None]) -> BinaryIO:
+        out = io.BytesIO()
+        render(out)
+        out.seek(0)
+        with self._counter_lock:
+            self.renders += 1
+        return out
 
     def _open_entry(self, path: Path) -> BinaryIO | None:
         try:

@@ -153,10 +153,13 @@ def parse_rotation(text: str) -> Rotation:
 def parse_quality_format(text: str, formats: Collection[str] = tuple(FORMATS)
                          ) -> tuple[str, str]:
     quality, dot, image_format = text.rpartition(".")
-    if not dot or quality not in QUALITIES:
+    if not dot:
+        raise BadImageRequest(N_("'%(text)s' should name a quality and a format, as in "
+                                 "default.jpg"), text=text)
+    if quality not in QUALITIES:
         raise BadImageRequest(
             N_("The quality '%(quality)s' is not one of default, color, gray, bitonal"),
-            quality=quality or text)
+            quality=quality)
     if image_format in formats:
         return quality, image_format
     if image_format in UNSUPPORTED_FORMATS or image_format in FORMATS:

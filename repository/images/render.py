@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import BinaryIO
 
-from PIL import Image, features
+from PIL import Image, ImageDraw, ImageFont, features
 
 from repository.images.params import FORMATS, ResolvedRequest, Rotation
 
@@ -15,6 +15,9 @@ from repository.images.params import FORMATS, ResolvedRequest, Rotation
 RENDER_VERSION = "1"
 WHITE = {"L": 255, "LA": (255, 255), "RGB": (255, 255, 255), "RGBA": (255, 255, 255, 255)}
 TRANSPARENT = {"LA": (0, 0), "RGBA": (0, 0, 0, 0)}
+STAMP_COLOURS = {"1": (0, 255), "L": (40, 235), "LA": ((40, 255), (235, 255)),
+                 "RGB": ((40, 40, 40), (235, 235, 235)),
+                 "RGBA": ((40, 40, 40, 255), (235, 235, 235, 255))}
 # Formats whose arbitrary rotations get a transparent background (the specification's advice).
 ALPHA_FORMATS = frozenset({"png", "webp", "tif"})
 RIGHT_ANGLES = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180,
@@ -34,15 +37,18 @@ def available_formats() -> tuple[str, ...]:
 
 
 def render(image: Image.Image, full_size: tuple[int, int], request: ResolvedRequest,
-           out: BinaryIO) -> None:
+           out: BinaryIO, watermark: str | None = None) -> None:
     """Write ``request`` (in the coordinates of the ``full_size`` image) rendered from
-    ``image``, the chosen source decoded at whatever scale, encoded, to ``out``."""
+    ``image``, the chosen source decoded at whatever scale, encoded, to ``out``; with the
+    ``watermark`` line stamped on it when the item's access rule asks for one."""
     scale_x, scale_y = image.width / full_size[0], image.height / full_size[1]
     x, y, width, height = request.box
     box = (x * scale_x, y * scale_y, (x + width) * scale_x, (y + height) * scale_y)
     result = extract(image, box, (request.width, request.height))
     result = rotate(result, request.rotation, transparent=request.format in ALPHA_FORMATS)
     result = apply_quality(result, request.quality)
+    if watermark:
+        result = stamp(result, watermark)
     encode(result, request.format, out)
 
 
@@ -100,6 +106,23 @@ def encode(image: Image.Image, image_format: str, out: BinaryIO) -> None:
     if image_format == "tif" and image.mode == "1":
         options = {"compression": "group4"}
     image.save(out, name, **options)
+
+
+def stamp(image: Image.Image, text: str) -> Image.Image:
+    """``text`` in the lower right corner, dark on a pale box, sized to the image: every
+    tile of a page carries it, so that no piece of the page leaves unmarked."""
+    image = image.copy()
+    size = max(10, min(image.size) // 24)
+    font = ImageFont.load_default(size=size)
+    draw = ImageDraw.Draw(image)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    margin = size // 3
+    x = max(0, image.width - (right - left) - 2 * margin)
+    y = max(0, image.height - (bottom - top) - 2 * margin)
+    ink, paper = STAMP_COLOURS[image.mode]
+    draw.rectangle((x, y, image.width, image.height), fill=paper)
+    draw.text((x + margin - left, y + margin - top), text, font=font, fill=ink)
+    return image
 
 
 def flatten(image: Image.Image) -> Image.Image:

@@ -83,7 +83,7 @@ class ImageService:
 
     def _render(self, plan: RenderPlan, out: BinaryIO) -> None:
         image = self._reader.decoded(plan.source, needed_size(plan))
-        render(image, plan.full, plan.request, out)
+        render(image, plan.full, plan.request, out, watermark=plan.page.watermark)
 
 
 def needed_size(plan: RenderPlan) -> tuple[int, int]:
@@ -95,5 +95,5 @@ def needed_size(plan: RenderPlan) -> tuple[int, int]:
 
 def render_key(page: PageImage, source: SizedSource, request: ResolvedRequest) -> str:
     inputs = (RENDER_VERSION, page.uid, page.master.sha256, source.file.sha256,
-              request.canonical)
+              request.canonical, page.watermark or "")
     return hashlib.sha256("\n".join(inputs).encode()).hexdigest()

@@ -33,6 +33,7 @@ from viewer.extensions import parts
 NO_ITEM_CONTENT = {
     "static", "health.healthz", "i18n.choose", "auth.login", "auth.logout", "auth.register",
     "auth.account", "auth.change_password",
+    "iiif_image.base_uri",  # a redirect to info.json, which is checked
 }
 # Routes for staff only: anyone else is sent to sign in (anonymous) or refused (403).
 STAFF_ONLY_PREFIXES = ("auth.pending", "auth.approve", "auth.reject", "admin.")
@@ -100,7 +101,19 @@ def facet_counts(client, fixture, policy, address):
     return f"Loai{policy}<" in got.body.replace("</a>", "<")
 
 
+def iiif_info(client, fixture, policy, address):
+    got = fetch(client, f"/iiif/3/{fixture.page_uid[policy]}/info.json", address)
+    return got.status == 200 and '"width"' in got.body
+
+
+def iiif_tile(client, fixture, policy, address):
+    got = fetch(client, f"/iiif/3/{fixture.page_uid[policy]}/full/max/0/default.png", address)
+    return got.status == 200 and got.mimetype == "image/png"
+
+
 CHECKS: dict[str, list[Check]] = {
+    "iiif_image.info": [Check(Action.VIEW_PAGES, iiif_info)],
+    "iiif_image.image": [Check(Action.VIEW_PAGES, iiif_tile)],
     "public.item": [Check(Action.SEE_METADATA, item_page, tombstone=True)],
     "public.collection": [Check(Action.SEE_METADATA, collection_listing)],
     "delivery.thumbnail": [Check(Action.VIEW_PAGES, thumbnail)],

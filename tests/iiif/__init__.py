@@ -1,0 +1,1 @@
+"""Tests of the IIIF Image API: request parameters, rendering, the cache, the validator."""
