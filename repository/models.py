@@ -435,3 +435,9 @@ class LoginFailure(Base):
     id: Mapped[intpk]
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Tables defined beside the services that own them; imported here so that the metadata (and so
+# Alembic) knows every table.
+from repository.harvest import models as _harvest_models  # noqa: E402,F401
+from repository.oai import models as _oai_models  # noqa: E402,F401

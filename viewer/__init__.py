@@ -36,6 +36,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health,
         i18n,
         iiif_image,
+        oai,
+        partners,
         public,
         search,
         security,
@@ -43,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     for blueprint in (i18n.bp, health.bp, public.bp, search.bp, delivery.bp, auth.bp,
-                      admin.bp, iiif_image.bp):
+                      admin.bp, iiif_image.bp, partners.bp):
         app.register_blueprint(blueprint)
+    oai.init_app(app)
     return app

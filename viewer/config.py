@@ -47,6 +47,12 @@ DEFAULTS: dict[str, Any] = {
     "IIIF_TILE_SIZE": 512,
     "IIIF_DECODED_CACHE_BYTES": 128 * 1024**2,   # decoded source images kept per worker
     "IIIF_MAX_AGE": 86400,
+    # OAI-PMH: set the identifier in production so record identifiers never depend on the host.
+    "OAI_REPOSITORY_IDENTIFIER": None,   # None: the request's host name
+    "OAI_ADMIN_EMAIL": None,
+    "OAI_REPOSITORY_NAME": None,         # None: SITE_NAME · LIBRARY_NAME
+    "OAI_PAGE_SIZE": 100,
+    "HARVEST_TIMEOUT": 60,
     "RATELIMIT_STORAGE_URI": "memory://",
     "SEARCH_RATE_LIMIT": "120/minute",   # per client address
     "REGISTER_RATE_LIMIT": "10/hour",
