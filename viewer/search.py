@@ -6,10 +6,10 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from repository.discovery import search_items
+from repository.harvest.search import search_partner_records
 from repository.search import FACETS, SearchRequest, SearchUnavailable, Sort
 from viewer.extensions import db_session, limiter, parts
 from viewer.identity import current_identity, policy
-from viewer.usage import count_search
 
 bp = Blueprint("search", __name__)
 
@@ -38,9 +38,10 @@ def search():
     except SearchUnavailable as exc:
         current_app.logger.error("search unavailable: %s", exc)
         return render_template("search.html", unavailable=True, search=search_request), 503
-    count_search(search_request.query, search_request.page)
+    partners = (search_partner_records(db_session(), search_request.query)
+                if search_request.query and search_request.page == 1 else None)
     return render_template("search.html", page=page, search=search_request,
-                           facet_url=facet_url, page_url=page_url)
+                           facet_url=facet_url, page_url=page_url, partners=partners)
 
 
 def facet_url(name: str, value: str) -> str:
