@@ -439,5 +439,8 @@ class LoginFailure(Base):
 
 # Tables defined beside the services that own them; imported here so that the metadata (and so
 # Alembic) knows every table.
+from repository import api_tokens as _api_tokens  # noqa: E402,F401
+from repository import fixity as _fixity  # noqa: E402,F401
+from repository import usage as _usage  # noqa: E402,F401
 from repository.harvest import models as _harvest_models  # noqa: E402,F401
 from repository.oai import models as _oai_models  # noqa: E402,F401

@@ -30,9 +30,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from viewer import (
         admin,
+        api,
         auth,
         delivery,
         errors,
+        exports,
         health,
         i18n,
         iiif_image,
@@ -41,11 +43,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         public,
         search,
         security,
+        stats,
+        vendor,
     )
     security.init_app(app)
     errors.init_app(app)
     for blueprint in (i18n.bp, health.bp, public.bp, search.bp, delivery.bp, auth.bp,
-                      admin.bp, iiif_image.bp, partners.bp):
+                      admin.bp, iiif_image.bp, partners.bp, api.bp, exports.bp, stats.bp,
+                      vendor.bp):
         app.register_blueprint(blueprint)
+    extensions.csrf.exempt(api.bp)  # token-authenticated; session cookies never allow writes
     oai.init_app(app)
     return app

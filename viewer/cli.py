@@ -9,16 +9,19 @@ from viewer import create_app
 
 
 def _commands() -> list[click.Command]:
+    from viewer.commands import fixity, stats
     from viewer.commands.collections import collection_cli
     from viewer.commands.database import db_cli
     from viewer.commands.demo import demo_cli, setup_command
+    from viewer.commands.exports import commands as export_commands
     from viewer.commands.harvest import commands as harvest_commands
     from viewer.commands.rights import rights_cli
     from viewer.commands.search import search_cli
     from viewer.commands.serve import serve_command
     from viewer.commands.users import users_cli
     return [collection_cli, db_cli, demo_cli, rights_cli, search_cli, setup_command,
-            serve_command, users_cli, *harvest_commands]
+            serve_command, users_cli, *fixity.commands, *stats.commands, *harvest_commands,
+            *export_commands]
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False,

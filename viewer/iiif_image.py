@@ -30,6 +30,7 @@ from repository.images.service import ImageService, RenderPlan
 from viewer.errors import render_error
 from viewer.extensions import db_session
 from viewer.identity import current_identity, policy
+from viewer.usage import count_page_image
 
 bp = Blueprint("iiif_image", __name__, url_prefix="/iiif/3")
 
@@ -75,6 +76,7 @@ def base_uri(identifier: str):
 @bp.get("/<identifier>/info.json")
 def info(identifier: str):
     page = _find_page(identifier)
+    count_page_image(page.uid)  # a viewer opens info.json once per page shown; tiles don't count
     service_id = url_for(".base_uri", identifier=page.uid, _external=True)
     body = json.dumps(image_service().info(page, service_id), ensure_ascii=False)
     wants_ld = request.accept_mimetypes.best_match(

@@ -16,6 +16,7 @@ from viewer.labels import (
     QUERY_NOTES,
     STATUS_LABELS,
 )
+from viewer.usage import count_view
 
 bp = Blueprint("public", __name__)
 
@@ -42,6 +43,7 @@ def collection(slug: str):
 @bp.get("/items/<handle>")
 def item(handle: str):
     found = items.find_item(db_session(), handle, current_identity(), policy())
+    count_view(found)
     permalink = url_for("public.item", handle=found.handle, _external=True)
     return render_template("item.html", item=found, citation=cite(found, permalink),
                            permalink=permalink, display_order=DISPLAY_ORDER)

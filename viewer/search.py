@@ -10,6 +10,7 @@ from repository.harvest.search import search_partner_records
 from repository.search import FACETS, SearchRequest, SearchUnavailable, Sort
 from viewer.extensions import db_session, limiter, parts
 from viewer.identity import current_identity, policy
+from viewer.usage import count_search
 
 bp = Blueprint("search", __name__)
 
@@ -38,6 +39,7 @@ def search():
     except SearchUnavailable as exc:
         current_app.logger.error("search unavailable: %s", exc)
         return render_template("search.html", unavailable=True, search=search_request), 503
+    count_search(search_request.query, search_request.page)
     partners = (search_partner_records(db_session(), search_request.query)
                 if search_request.query and search_request.page == 1 else None)
     return render_template("search.html", page=page, search=search_request,

@@ -6,6 +6,7 @@ says. A route that nobody classified fails the test, so a new route cannot slip 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from repository.access import Action, Identity
 from repository.access_rules import is_onsite, reading_room_networks
-from repository.models import Item, User
+from repository.models import FileRole, Item, User
 from tests.access.library import (
     PASSWORD,
     POLICIES,
@@ -34,9 +35,13 @@ NO_ITEM_CONTENT = {
     "static", "health.healthz", "i18n.choose", "auth.login", "auth.logout", "auth.register",
     "auth.account", "auth.change_password",
     "iiif_image.base_uri",  # a redirect to info.json, which is checked
+    "api.docs", "api.openapi_document", "vendor.asset",
+    "api.collection_list", "api.collection",  # collections only, no items
 }
 # Routes for staff only: anyone else is sent to sign in (anonymous) or refused (403).
-STAFF_ONLY_PREFIXES = ("auth.pending", "auth.approve", "auth.reject", "admin.")
+STAFF_ONLY_PREFIXES = ("auth.pending", "auth.approve", "auth.reject", "admin.", "partners.",
+                       "api.batch", "api.patch_item_metadata", "api.replace_item_metadata",
+                       "exports.bulk_edit", "exports.collection", "exports.item_bag", "stats.")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class Check:
     action: Action
     reveals: Callable
     tombstone: bool = False
+    public_only: bool = False  # answers as an anonymous visitor whoever asks (OAI-PMH)
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,56 @@ def iiif_tile(client, fixture, policy, address):
     return got.status == 200 and got.mimetype == "image/png"
 
 
+def marker_in(path: str, marker: Callable[[str], str]):
+    def reveals(client, fixture, policy, address):
+        got = fetch(client, path.format(handle=fixture.handle[policy]), address)
+        return marker(policy) in got.body
+    reveals.__name__ = f"{marker.__name__}@{path}"
+    return reveals
+
+
+def api_search(marker):
+    def reveals(client, fixture, policy, address):
+        got = fetch(client, "/api/v1/search", address, query_string={"q": marker(policy)})
+        hits = json.loads(got.body).get("items", []) if got.status == 200 else []
+        return marker(policy) in unmarked(json.dumps(hits, ensure_ascii=False))
+    reveals.__name__ = f"api_search_{marker.__name__}"
+    return reveals
+
+
+def api_file(role: FileRole):
+    def reveals(client, fixture, policy, address):
+        file_id = fixture.files[policy][role]
+        got = fetch(client, f"/api/v1/items/{fixture.handle[policy]}/files/{file_id}/content",
+                    address)
+        return got.status == 200
+    reveals.__name__ = f"api_file_{role.value}"
+    return reveals
+
+
+def api_file_list(client, fixture, policy, address):
+    return fetch(client, f"/api/v1/items/{fixture.handle[policy]}/files", address).status == 200
+
+
+def oai_records(client, fixture, policy, address):
+    got = fetch(client, "/oai", address,
+                query_string={"verb": "ListRecords", "metadataPrefix": "oai_dc"})
+    return title_marker(policy) in got.body
+
+
 CHECKS: dict[str, list[Check]] = {
+    "api.items_list": [Check(Action.SEE_METADATA,
+                             marker_in("/api/v1/items?per_page=100", title_marker))],
+    "api.item": [Check(Action.SEE_METADATA, marker_in("/api/v1/items/{handle}", title_marker),
+                       tombstone=True)],
+    "api.item_files": [Check(Action.SEE_METADATA, api_file_list)],
+    "api.file_content": [Check(Action.VIEW_PAGES, api_file(FileRole.THUMBNAIL)),
+                         Check(Action.DOWNLOAD, api_file(FileRole.PDF))],
+    "api.search": [Check(Action.SEE_METADATA, api_search(title_marker)),
+                   Check(Action.VIEW_PAGES, api_search(text_marker))],
+    "exports.item_dublin_core": [Check(Action.SEE_METADATA, marker_in(
+        "/items/{handle}/dublin-core.xml", title_marker), tombstone=True)],
+    "oai.endpoint": [Check(Action.SEE_METADATA, oai_records, public_only=True)],
     "iiif_image.info": [Check(Action.VIEW_PAGES, iiif_info)],
     "iiif_image.image": [Check(Action.VIEW_PAGES, iiif_tile)],
     "public.item": [Check(Action.SEE_METADATA, item_page, tombstone=True)],
@@ -153,6 +208,8 @@ def identity_of(app, reader: ReaderCase) -> Identity:
 
 
 def expected(app, identity: Identity, check: Check, fixture: Fixture, policy: str) -> bool:
+    if check.public_only:
+        identity = Identity.anonymous()
     with app.app_context(), parts().db.session() as session:
         item = session.scalar(select(Item).where(Item.handle == fixture.handle[policy]))
         if parts().policy.can(identity, check.action, item):
@@ -202,7 +259,7 @@ def test_staff_routes_refuse_everyone_else(matrix_app, endpoint_prefix):
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith(endpoint_prefix)]
     for rule in rules:
         url = re.sub(r"<(?:int:)?(\w+)>", "1", rule.rule)
-        method = "get" if "GET" in rule.methods else "post"
+        method = "get" if "GET" in rule.methods else sorted(rule.methods - {"OPTIONS"})[0].lower()
         for reader in READER_CASES:
             if reader.username in ("canbo", "quantri"):
                 continue

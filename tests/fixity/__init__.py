@@ -1,0 +1,1 @@
+"""The fixity audit on every storage backend."""

@@ -1,0 +1,1 @@
+"""Usage statistics: counting, privacy, monthly sums, the dashboard and its exports."""
