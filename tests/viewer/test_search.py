@@ -124,3 +124,21 @@ def test_reindex_command_rebuilds(app, library):
     runner = app.test_cli_runner()
     result = runner.invoke(main, ["search", "reindex"])
     assert result.exit_code == 0 and "indexed 5 items" in result.output
+
+
+def test_embargo_lifts_in_anonymous_search_at_its_date(app, client):
+    """The index keeps the embargo date; the filter compares it with the policy's today."""
+    from datetime import date
+
+    from repository.access import Policy
+    with app.app_context(), parts().db.session() as session:
+        shelf = collections.create_collection(session, slug="cam", title="Tạm cấm")
+        set_rule(session, None, RuleChange(metadata=AccessLevel.OPEN, view=AccessLevel.OPEN,
+                                           embargo_until=date(2030, 1, 1)), collection=shelf)
+        item = items.create_item(session, shelf, [Statement("title", "Gia phả họ Đặng")])
+        items.change_status(session, item, ItemStatus.PUBLISHED)
+    khoso = app.extensions["khoso"]
+    khoso.policy = Policy(today=lambda: date(2029, 12, 31))
+    assert "họ Đặng" not in results_of(search_page(client, q="gia pha"))
+    khoso.policy = Policy(today=lambda: date(2030, 1, 1))
+    assert "họ Đặng" in results_of(search_page(client, q="gia pha"))
