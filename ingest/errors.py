@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from repository.errors import N_
+
 
 class ExitCode(IntEnum):
     ok = 0
@@ -30,7 +32,7 @@ class IngestError(Exception):
 
     code = "error"
     exit_code = ExitCode.other_error
-    default = "The file could not be processed."
+    default = N_("The file could not be processed.")
 
     def __init__(self, message: str | None = None, *, path: str | None = None) -> None:
         self.message = message or self.default
@@ -53,25 +55,25 @@ def _rebuild(cls: type[IngestError], message: str, path: str | None) -> IngestEr
 class EmptyFile(IngestError):
     code = "empty"
     exit_code = ExitCode.input_file
-    default = "The file is empty (0 bytes); upload it again."
+    default = N_("The file is empty (0 bytes); upload it again.")
 
 
 class UnsupportedFormat(IngestError):
     code = "unsupported"
     exit_code = ExitCode.input_file
-    default = "This kind of file is not accepted: send TIFF, JPEG, PNG, JPEG 2000 or PDF."
+    default = N_("This kind of file is not accepted: send TIFF, JPEG, PNG, JPEG 2000 or PDF.")
 
 
 class CorruptFile(IngestError):
     code = "corrupt"
     exit_code = ExitCode.corrupt
-    default = "The file is damaged and cannot be read; export or scan it again."
+    default = N_("The file is damaged and cannot be read; export or scan it again.")
 
 
 class TruncatedFile(IngestError):
     code = "truncated"
     exit_code = ExitCode.truncated
-    default = "The file ends too early (incomplete upload or copy); send the whole file again."
+    default = N_("The file ends too early (incomplete upload or copy); send the whole file again.")
 
 
 class EncryptedPdf(IngestError):
@@ -80,49 +82,49 @@ class EncryptedPdf(IngestError):
     code = "encrypted"
     exit_code = ExitCode.encrypted_pdf
     needs_password = True
-    default = ("The PDF is password-protected. What is the password to open it? "
-               "Enter it and try again, or upload a copy without the password.")
+    default = N_("The PDF is password-protected. What is the password to open it? "
+                 "Enter it and try again, or upload a copy without the password.")
 
 
 class WrongPassword(EncryptedPdf):
     code = "wrong-password"
     exit_code = ExitCode.wrong_password
-    default = "The password given does not open this PDF. Check it and try again."
+    default = N_("The password given does not open this PDF. Check it and try again.")
 
 
 class TooLarge(IngestError):
     code = "too-large"
     exit_code = ExitCode.too_large
-    default = "The file is larger than this repository accepts; split it or scan at lower size."
+    default = N_("The file is larger than this repository accepts; split it or scan at lower size.")
 
 
 class TimedOut(IngestError):
     code = "timeout"
     exit_code = ExitCode.timed_out
-    default = "Reading the file took too long and was stopped; the file is probably damaged."
+    default = N_("Reading the file took too long and was stopped; the file is probably damaged.")
 
 
 class DecoderCrashed(IngestError):
     code = "crashed"
     exit_code = ExitCode.crashed
-    default = "The decoder crashed on this file; the file is probably damaged."
+    default = N_("The decoder crashed on this file; the file is probably damaged.")
 
 
 class MissingDependency(IngestError):
     code = "missing-dependency"
     exit_code = ExitCode.missing_dependency
-    default = "A program that ingest needs is not installed on this server."
+    default = N_("A program that ingest needs is not installed on this server.")
 
 
 class ToolFailed(IngestError):
     code = "tool-failed"
     exit_code = ExitCode.child_process_error
-    default = "An external program failed on this page."
+    default = N_("An external program failed on this page.")
 
 
 class OcrFailed(ToolFailed):
     code = "ocr-failed"
-    default = "Text recognition failed on this page."
+    default = N_("Text recognition failed on this page.")
 
 
 class UnexpectedError(IngestError):
@@ -130,7 +132,7 @@ class UnexpectedError(IngestError):
 
     code = "internal"
     exit_code = ExitCode.other_error
-    default = "An unexpected error occurred while reading the file."
+    default = N_("An unexpected error occurred while reading the file.")
 
 
 ALL_ERRORS: tuple[type[IngestError], ...] = (

@@ -12,11 +12,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
+from repository.clock import library_today
 from repository.models import (
     AccessLevel,
     AccessRule,
@@ -27,13 +27,6 @@ from repository.models import (
     User,
     access_rule_groups,
 )
-
-LIBRARY_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def library_today() -> date:
-    """Embargoes lift at midnight in Viet Nam, whatever the server's clock zone."""
-    return datetime.now(LIBRARY_TIMEZONE).date()
 
 
 class Action(enum.Enum):

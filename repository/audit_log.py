@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from repository import accounts
-from repository.access import LIBRARY_TIMEZONE
+from repository.clock import LIBRARY_TIMEZONE
 from repository.models import AuditEvent, Collection, Item, User
 
 TARGET_TYPES = ("user", "group", "collection", "item", "reading_room")

@@ -22,7 +22,7 @@ import counter_robots
 from sqlalchemy import Date, Index, String, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from repository.access import LIBRARY_TIMEZONE
+from repository.clock import LIBRARY_TIMEZONE
 from repository.db import Database
 from repository.models import Base, UTCDateTime, enum_column, intpk, utcnow
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from repository.access import LIBRARY_TIMEZONE
+from repository.clock import LIBRARY_TIMEZONE
 from repository.models import Collection, DCValue, Item, ItemStatus, Page
 from repository.usage import UsageKind, library_month, usage_counts
 

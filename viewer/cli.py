@@ -9,6 +9,7 @@ from viewer import create_app
 
 
 def _commands() -> list[click.Command]:
+    from ingest.cli import commands as ingest_commands
     from viewer.commands import fixity, stats
     from viewer.commands.collections import collection_cli
     from viewer.commands.database import db_cli
@@ -21,7 +22,7 @@ def _commands() -> list[click.Command]:
     from viewer.commands.users import users_cli
     return [collection_cli, db_cli, demo_cli, rights_cli, search_cli, setup_command,
             serve_command, users_cli, *fixity.commands, *stats.commands, *harvest_commands,
-            *export_commands]
+            *export_commands, *ingest_commands]
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False,

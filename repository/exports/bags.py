@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import storage
-from repository.access import library_today
+from repository.clock import library_today
 from repository.errors import N_, RepositoryError
 from repository.exports.dublin_core import dublin_core_xml
 from repository.models import FileRole, Item, ItemFile

@@ -41,7 +41,8 @@ NO_ITEM_CONTENT = {
 # Routes for staff only: anyone else is sent to sign in (anonymous) or refused (403).
 STAFF_ONLY_PREFIXES = ("auth.pending", "auth.approve", "auth.reject", "admin.", "partners.",
                        "api.batch", "api.patch_item_metadata", "api.replace_item_metadata",
-                       "exports.bulk_edit", "exports.collection", "exports.item_bag", "stats.")
+                       "exports.bulk_edit", "exports.collection", "exports.item_bag", "stats.",
+                       "ingest.")
 
 
 @dataclass(frozen=True)

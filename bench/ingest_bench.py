@@ -1,0 +1,194 @@
+"""Ingest benchmark: throughput of the whole pipeline against bare Tesseract and OCRmyPDF, and the
+peak memory of a worker on a 600-dpi A3 colour page.
+
+Usage: python bench/ingest_bench.py [--pages 40] [--jobs N] [--only throughput,memory]
+                                    [--out bench/results/ingest.json]
+
+Pages: 300-dpi Vietnamese pages with known text (as in bench/ocr_bench.py), on light paper.
+Throughput, measured in one run so that the load of this shared machine falls on all alike:
+1. ``tesseract`` CLI, text only, ``-l vie``, N processes at a time (OMP_THREAD_LIMIT=1): the floor
+   of any OCR pipeline.
+2. ``khoso ingest`` of the pages as one item, ``--processes N``, in a fresh instance: planning,
+   normalize, derivatives, OCR with text, hOCR and text layer, storing with checksums, the item's
+   searchable PDF and suggested metadata, until the batch is done (the command's whole wall time).
+3. ``ocrmypdf -l vie --jobs N`` on the same pages as one image PDF (when ocrmypdf is installed:
+   Debian's package, outside the project's dependencies).
+Memory: one worker process runs ``pipeline.process_page`` on a 600-dpi A3 colour page; the peak
+RSS of the worker and of the largest of its guarded children (``ru_maxrss``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ocr_bench import DPI, FONT, page_texts, render  # bench/ is this script's folder
+from PIL import Image, ImageDraw, ImageFont
+from pypdf import PdfWriter
+
+ROOT = Path(__file__).resolve().parent.parent
+KHOSO = ("import sys; from viewer.cli import main; from ingest.cli import commands; "
+         "[main.add_command(c) for c in commands if c.name not in main.commands]; main()")
+SINGLE = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+
+def make_pages(count: int, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True)
+    texts = page_texts(count)
+    paths = []
+    for number in range(count):
+        page = render(texts[number % len(texts)]).point(lambda value: 28 + value * 208 // 255)
+        paths.append(folder / f"trang-{number + 1:03d}.png")
+        page.save(paths[-1], dpi=(DPI, DPI))
+    return paths
+
+
+def bench_tesseract(pages: list[Path], jobs: int, work: Path) -> float:
+    def one(page: Path) -> None:
+        subprocess.run(["tesseract", str(page), str(work / page.stem), "-l", "vie", "--dpi",
+                        str(DPI), "txt"], env=SINGLE, check=True, capture_output=True)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(one, pages))
+    return time.perf_counter() - started
+
+
+def bench_khoso(pages: list[Path], jobs: int, work: Path) -> dict:
+    env = {**SINGLE, "KHOSO_INSTANCE_PATH": str(work / "instance"), "PYTHONWARNINGS": "ignore"}
+    khoso = [sys.executable, "-c", KHOSO]
+    subprocess.run([*khoso, "setup", "--no-demo"], env=env, check=True, capture_output=True)
+    subprocess.run([*khoso, "collection", "create", "bench", "--title", "Bench"], env=env,
+                   check=True, capture_output=True)
+    started = time.perf_counter()
+    done = subprocess.run([*khoso, "ingest", str(pages[0].parent), "--collection", "bench",
+                           "--json", "--processes", str(jobs)], env=env, capture_output=True,
+                          text=True, check=False)
+    seconds = time.perf_counter() - started
+    summary = json.loads(done.stdout)
+    assert summary["status"] == "done", done.stderr[-2000:]
+    return {"seconds": seconds, "pages": summary["totals"]["pages"]}
+
+
+def bench_ocrmypdf(pages: list[Path], jobs: int, work: Path) -> float | None:
+    if shutil.which("ocrmypdf") is None:
+        return None
+    source = work / "pages.pdf"
+    writer = PdfWriter()
+    for page in pages:
+        with Image.open(page) as image:
+            single = work / f"{page.stem}.pdf"
+            image.save(single, "PDF", resolution=DPI)
+        writer.append(str(single))
+    writer.write(source)
+    started = time.perf_counter()
+    subprocess.run(["ocrmypdf", "-l", "vie", "--jobs", str(jobs), str(source),
+                    str(work / "ocrmypdf.pdf")], env=SINGLE, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def per_minute(pages: int, seconds: float | None) -> float | None:
+    return None if not seconds else round(60 * pages / seconds, 2)
+
+
+def bench_throughput(count: int, jobs: int, work: Path) -> dict:
+    pages = make_pages(count, work / "pages")
+    for name in ("tesseract", "khoso", "ocrmypdf"):
+        (work / name).mkdir()
+    tesseract = bench_tesseract(pages, jobs, work / "tesseract")
+    khoso = bench_khoso(pages, jobs, work / "khoso")
+    ocrmypdf = bench_ocrmypdf(pages, jobs, work / "ocrmypdf")
+    rates = {"tesseract_cli_txt": per_minute(count, tesseract),
+             "khoso_ingest": per_minute(khoso["pages"], khoso["seconds"]),
+             "ocrmypdf": per_minute(count, ocrmypdf)}
+    return {"pages": count, "jobs": jobs, "pages_per_minute": rates,
+            "seconds": {"tesseract_cli_txt": round(tesseract, 1),
+                        "khoso_ingest": round(khoso["seconds"], 1),
+                        "ocrmypdf": round(ocrmypdf, 1) if ocrmypdf else None},
+            "ratio_to_tesseract_cli": round(rates["khoso_ingest"] / rates["tesseract_cli_txt"], 3),
+            "ratio_to_ocrmypdf": round(rates["khoso_ingest"] / rates["ocrmypdf"], 3)
+            if rates["ocrmypdf"] else None,
+            "ocrmypdf": _ocrmypdf_version()}
+
+
+def _ocrmypdf_version() -> str | None:
+    if shutil.which("ocrmypdf") is None:
+        return None
+    found = subprocess.run(["ocrmypdf", "--version"], capture_output=True, text=True,
+                           check=False)
+    return found.stdout.strip() or None
+
+
+MEMORY_PROBE = """
+import json, resource, sys, time
+from pathlib import Path
+from ingest import pipeline
+from ingest.context import Options, PageContext
+from ingest.ocr import worker_engine
+source, work = Path(sys.argv[1]), Path(sys.argv[2])
+ctx = PageContext(work_dir=work, source=source, kind="png", options=Options())
+started = time.perf_counter()
+outcome = pipeline.process_page(ctx, worker_engine())
+print(json.dumps({"seconds": round(time.perf_counter() - started, 1),
+    "worker_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    "largest_child_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
+    "words_chars": len(outcome.text), "size": [outcome.width, outcome.height]}))
+"""
+
+
+def a3_colour_page(path: Path) -> Path:
+    """An A3 page at 600 dpi: text on tinted paper with a colour picture (kept RGB)."""
+    width, height = round(11.69 * 600), round(16.54 * 600)
+    page = Image.new("RGB", (width, height), (243, 236, 222))
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, round(11 * 600 / 72))
+    text = page_texts(1)[0].splitlines()
+    for number, line in enumerate(text * 2):
+        draw.text((600, 600 + number * 140), line, font=font, fill=(30, 30, 30))
+    picture = Image.linear_gradient("L").resize((width - 1200, 2400))
+    page.paste(Image.merge("RGB", (picture, picture.rotate(90), picture.transpose(
+        Image.Transpose.FLIP_TOP_BOTTOM))), (600, height - 3300))
+    page.save(path, dpi=(600, 600), compress_level=1)
+    return path
+
+
+def bench_memory(work: Path) -> dict:
+    source = a3_colour_page(work / "a3.png")
+    (work / "probe").mkdir()
+    found = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(source), str(work / "probe")],
+                           env={**SINGLE, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                           text=True, check=True)
+    return {"page": "A3 at 600 dpi, RGB", **json.loads(found.stdout)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=40)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--only", default="throughput,memory")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/ingest.json")
+    args = parser.parse_args()
+    results: dict = {"machine": {"python": platform.python_version(), "cores": os.cpu_count(),
+                                 "load_before": list(os.getloadavg())}}
+    with tempfile.TemporaryDirectory(prefix="ingest-bench-") as work:
+        if "throughput" in args.only:
+            results["throughput"] = bench_throughput(args.pages, args.jobs, Path(work) / "t")
+            print(json.dumps(results["throughput"], indent=1), flush=True)
+        if "memory" in args.only:
+            (Path(work) / "m").mkdir()
+            results["memory"] = bench_memory(Path(work) / "m")
+            print(json.dumps(results["memory"], indent=1), flush=True)
+    results["machine"]["load_after"] = list(os.getloadavg())
+    args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
