@@ -40,7 +40,7 @@ def test_page_uids_are_filled_for_existing_pages(tmp_path):
         for sequence in (1, 2):
             connection.execute(sa.text(
                 "INSERT INTO pages (item_id, sequence, label, width, height, text)"
-                f" VALUES (1, {sequence}, '', 0, 0, '')"))
+                " VALUES (1, :sequence, '', 0, 0, '')"), {"sequence": sequence})
     migrate.upgrade(url)
     with engine.connect() as connection:
         uids = connection.execute(sa.text("SELECT uid FROM pages")).scalars().all()

@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         oai,
         partners,
         public,
+        reader,
         search,
         security,
         stats,
@@ -51,7 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     for blueprint in (i18n.bp, health.bp, public.bp, search.bp, delivery.bp, auth.bp,
                       admin.bp, iiif_image.bp, partners.bp, api.bp, exports.bp, stats.bp,
-                      vendor.bp, ingest_web.bp):
+                      vendor.bp, ingest_web.bp, reader.bp):
         app.register_blueprint(blueprint)
     extensions.csrf.exempt(api.bp)  # token-authenticated; session cookies never allow writes
     oai.init_app(app)

@@ -53,6 +53,12 @@ DEFAULTS: dict[str, Any] = {
     "OAI_REPOSITORY_NAME": None,         # None: SITE_NAME · LIBRARY_NAME
     "OAI_PAGE_SIZE": 100,
     "HARVEST_TIMEOUT": 60,
+    # Reading: appended PDF blocks (page trees for pdf.js, watermarks) cached per web node.
+    "READER_CACHE_DIR": None,            # None: <instance>/reader-cache
+    "READER_CACHE_MAX_BYTES": 1024**3,
+    "READER_PRESIGN_SECONDS": 300,       # S3 presigned downloads of open, unwatermarked files
+    "READER_PRESIGN_MIN_BYTES": 16 * 1024**2,
+    "READER_MAX_AGE": 3600,
     "RATELIMIT_STORAGE_URI": "memory://",
     "SEARCH_RATE_LIMIT": "120/minute",   # per client address
     "REGISTER_RATE_LIMIT": "10/hour",

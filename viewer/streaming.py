@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import quote
@@ -73,6 +74,7 @@ def _chunks(store: storage.ObjectStore, key: str, byte_range) -> Iterator[bytes]
 
 def content_disposition(filename: str, disposition: str = "attachment") -> str:
     """RFC 6266: an ASCII fallback name and the exact UTF-8 name (Vietnamese survives)."""
-    fallback = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "")
+    plain = unicodedata.normalize("NFKD", filename.replace("đ", "d").replace("Đ", "D"))
+    fallback = plain.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "")
     fallback = fallback.strip() or "download"
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"

@@ -155,7 +155,51 @@ def oai_records(client, fixture, policy, address):
     return title_marker(policy) in got.body
 
 
+def reader_page(client, fixture, policy, address):
+    got = fetch(client, f"/items/{fixture.handle[policy]}/read", address)
+    return got.status == 200 and fixture.page_uid[policy] in got.body
+
+
+def pdf_view(client, fixture, policy, address):
+    got = fetch(client, f"/items/{fixture.handle[policy]}/pdf-view", address)
+    return got.status == 200 and f"/items/{fixture.handle[policy]}/document.pdf" in got.body
+
+
+def iiif_manifest(client, fixture, policy, address):
+    got = fetch(client, f"/iiif/3/{fixture.handle[policy]}/manifest", address)
+    return got.status == 200 and fixture.page_uid[policy] in got.body
+
+
+def content_search(client, fixture, policy, address):
+    got = fetch(client, f"/iiif/3/{fixture.handle[policy]}/search", address,
+                query_string={"q": text_marker(policy)})
+    return got.status == 200 and '"Annotation"' in got.body
+
+
+def page_words(client, fixture, policy, address):
+    got = fetch(client, f"/items/{fixture.handle[policy]}/pages/1/words", address)
+    return got.status == 200 and '"words"' in got.body
+
+
+def pdf_document(client, fixture, policy, address):
+    got = fetch(client, f"/items/{fixture.handle[policy]}/document.pdf", address)
+    return got.status == 200 and fixture.handle[policy] in got.body
+
+
+def original_file(client, fixture, policy, address):
+    master = fixture.files[policy][FileRole.MASTER]
+    got = fetch(client, f"/items/{fixture.handle[policy]}/original/{master}", address)
+    return got.status == 200 and got.mimetype == "image/png"
+
+
 CHECKS: dict[str, list[Check]] = {
+    "reader.read": [Check(Action.VIEW_PAGES, reader_page)],
+    "reader.pdf_view": [Check(Action.DOWNLOAD, pdf_view)],
+    "reader.iiif_manifest": [Check(Action.VIEW_PAGES, iiif_manifest)],
+    "reader.content_search": [Check(Action.VIEW_PAGES, content_search)],
+    "reader.page_words": [Check(Action.VIEW_PAGES, page_words)],
+    "reader.document": [Check(Action.DOWNLOAD, pdf_document)],
+    "reader.original": [Check(Action.DOWNLOAD, original_file)],
     "api.items_list": [Check(Action.SEE_METADATA,
                              marker_in("/api/v1/items?per_page=100", title_marker))],
     "api.item": [Check(Action.SEE_METADATA, marker_in("/api/v1/items/{handle}", title_marker),
