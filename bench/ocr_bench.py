@@ -41,6 +41,7 @@ from ingest import images, limits, pdf
 from ingest.context import Options, PageContext
 from ingest.errors import MissingDependency
 from ingest.ocr import CliEngine, OcrEngine, TesserocrEngine
+from ingest.quality import cer
 
 ROOT = Path(__file__).resolve().parent.parent
 VIWIKI = ROOT.parent / "shared" / "data" / "vi-text" / "viwiki"
@@ -48,33 +49,8 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DPI, POINTS, LINES, WIDTH_IN = 300, 11, 26, 6.3
 
 
-def levenshtein(a: str, b: str) -> int:
-    """Exact edit distance, bit-parallel (Myers/Hyyrö): milliseconds for a page of text."""
-    if not a:
-        return len(b)
-    full, top = (1 << len(a)) - 1, 1 << (len(a) - 1)
-    masks: dict[str, int] = {}
-    for index, char in enumerate(a):
-        masks[char] = masks.get(char, 0) | (1 << index)
-    plus, minus, score = full, 0, len(a)
-    for char in b:
-        eq = masks.get(char, 0)
-        xv = eq | minus
-        xh = (((eq & plus) + plus) ^ plus) | eq
-        ph = minus | (~(xh | plus) & full)
-        mh = plus & xh
-        score += 1 if ph & top else -1 if mh & top else 0
-        ph = ((ph << 1) | 1) & full
-        mh = (mh << 1) & full
-        plus = mh | (~(xv | ph) & full)
-        minus = ph & xv
-    return score
 
 
-def cer(reference: str, hypothesis: str) -> float:
-    ref = " ".join(unicodedata.normalize("NFC", reference).split())
-    hyp = " ".join(unicodedata.normalize("NFC", hypothesis).split())
-    return levenshtein(ref, hyp) / max(1, len(ref))
 
 
 def page_texts(count: int) -> list[str]:
