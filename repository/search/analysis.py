@@ -81,7 +81,13 @@ def _raw_tokens(text: str) -> list[str]:
 
 def analyze(text: str) -> list[Word]:
     """The words of ``text``: NFC, split on anything not a letter or digit, exact and folded."""
-    return [Word(token.lower(), fold(token).lower()) for token in _raw_tokens(text)]
+    return [_word(token) for token in _raw_tokens(text)]
+
+
+@lru_cache(maxsize=65536)
+def _word(token: str) -> Word:
+    # Page text repeats a small vocabulary: each distinct token is folded once.
+    return Word(token.lower(), fold(token).lower())
 
 
 def tokenize(text: str) -> list[str]:

@@ -272,3 +272,20 @@ def test_random_queries_never_raise(loaded):
     for _ in range(100):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         assert search(loaded, text).total >= 0
+
+
+def test_an_item_about_a_word_ranks_above_one_that_mentions_it(backend):
+    """Neither title holds the word: the ranking comes from the page text alone."""
+    def book(item_id, title, pages):
+        item = ItemDocument(item_id, title, metadata_principals=frozenset({"any"}),
+                            view_principals=frozenset({"any"}))
+        return item, [item.page(number, text) for number, text in enumerate(pages, 1)]
+    filler = "Mùa xuân năm ấy làng tổ chức hội đình, trai gái đi xem rất đông."
+    about = "Nghề gốm Bát Tràng có từ lâu; gốm men lam và gốm men rạn nổi tiếng."
+    backend.index_many([
+        book(1, "Chuyện làng", [filler] * 9 + [about]),
+        book(2, "Làng nghề ven sông", [about] * 8 + [filler] * 2),
+        book(3, "Hội làng", [filler] * 10)])
+    result = search(backend, "gốm")
+    assert ids(result) == [2, 1]
+    assert result.hits[0].page_count == 8 and result.hits[1].pages == (10,)
