@@ -2,12 +2,13 @@
 access filtered inside the engine, and two backends behind one interface.
 
 ``open_search(url)`` is the one place that picks a backend: ``tantivy:///abs/index/dir`` for
-the embedded index, ``postgresql+psycopg://user@host/db`` for the shared one.
+the embedded index, ``postgresql+psycopg://user@host/db`` for the shared one (its tables in the
+schema ``khoso_search``, or the one named by ``?search_schema=name``).
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from repository.search.backend import (
     FACETS,
@@ -51,7 +52,10 @@ def open_search(url: str) -> SearchBackend:
     if scheme.startswith("postgresql"):
         from repository.search.postgres_backend import PostgresSearch
 
-        return PostgresSearch(url)
+        query = parse_qs(parts.query)
+        schema = query.pop("search_schema", ["khoso_search"])[-1]
+        rest = urlencode(query, doseq=True)
+        return PostgresSearch(urlunsplit(parts._replace(query=rest)), schema=schema)
     raise SearchUnavailable(f"search URL {url!r}: unknown scheme {scheme!r} "
                             "(use tantivy:///dir or postgresql+psycopg://...)")
 

@@ -2,6 +2,7 @@
 an index kept true after each commit."""
 
 import json
+import uuid
 
 import pytest
 
@@ -9,11 +10,35 @@ from repository import collections, items
 from repository.access_rules import RuleChange, set_rule
 from repository.dublin_core import Statement
 from repository.models import AccessLevel, ItemStatus, Page
+from tests.conftest import make_test_app
 from viewer.cli import main
 from viewer.demo import load_demo
 from viewer.extensions import parts
 
 SECRET_WORDS = "mật thư Hoàng Sa"
+
+
+@pytest.fixture(params=["tantivy", pytest.param("postgres", marks=pytest.mark.postgres)])
+def app(request, tmp_path, database_url):
+    """The portal on each search backend: the embedded index, and PostgreSQL full text as
+    several web nodes share it (a schema of this test's own)."""
+    overrides = {}
+    if request.param == "postgres":
+        from repository.search import SearchUnavailable
+        from repository.search.postgres_backend import PostgresSearch
+        from tests.backends import POSTGRES_URL, service_missing
+
+        schema = f"search_web_{uuid.uuid4().hex[:10]}"
+        try:
+            PostgresSearch(POSTGRES_URL, schema=schema).close()
+        except SearchUnavailable as exc:
+            service_missing("PostgreSQL", str(exc))
+        overrides["SEARCH_URL"] = f"{POSTGRES_URL}?search_schema={schema}"
+    application = make_test_app(tmp_path, database_url, **overrides)
+    yield application
+    if request.param == "postgres":
+        application.extensions["khoso"].search().destroy()
+    application.extensions["khoso"].db.dispose()
 
 
 @pytest.fixture
