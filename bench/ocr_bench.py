@@ -11,9 +11,10 @@ the reference length after collapsing whitespace.
 1. engines: tesserocr (in process, model loaded once) and pytesseract (a process per page),
    each with ``vie`` and ``vie+eng``, interleaved page by page so that load from other work on
    this shared machine falls on all four alike. Seconds per page and mean CER.
-2. damage: each page damaged seven ways (skew 3°, blur, 200 dpi, uneven lighting, show-through,
-   JPEG artefacts, a harsh G4 bilevel) and OCRed raw (Tesseract alone), after our normalize
-   (orientation, colour, deskew) and after normalize + ``images.clean_for_ocr``.
+2. damage: each page undamaged, on light paper, and damaged seven ways (skew 3°, blur, 200 dpi,
+   uneven lighting, show-through, JPEG artefacts, a harsh G4 bilevel) and OCRed raw (Tesseract
+   alone), after our normalize (orientation, colour, deskew) and after normalize +
+   ``images.clean_for_ocr`` (which skips pages that need no clean-up: ``pages_cleaned``).
 3. guard: what ``limits.run_limited`` adds per call and per normalized page.
 4. pdf: the searchable page built our way (image page: JPEG or Flate, whichever is smaller, or
    G4 + Tesseract's text-only layer merged with pypdf) against Tesseract's own image+text PDF,
@@ -169,6 +170,11 @@ def _jpeg(page: Image.Image, work: Path) -> Image.Image:
     return Image.open(path).copy()
 
 
+def _light_paper(page: Image.Image) -> Image.Image:
+    # Gray ink on tinted paper, evenly lit: the pages of bench/ingest_bench.py.
+    return page.point(lambda value: 28 + value * 208 // 255)
+
+
 def _harsh_g4(page: Image.Image) -> Image.Image:
     return page.point(lambda value: 255 if value > 90 else 0).convert("1")
 
@@ -176,6 +182,8 @@ def _harsh_g4(page: Image.Image) -> Image.Image:
 def damages(work: Path, other: Image.Image) -> dict[str, tuple[Callable, int]]:
     """Name → (damage, dpi of the damaged image)."""
     return {
+        "none": (lambda page: page, DPI),
+        "light paper": (_light_paper, DPI),
         "skew 3°": (_skew, DPI),
         "blur": (_blur, DPI),
         "200 dpi": (lambda page: page.resize((page.width * 2 // 3, page.height * 2 // 3),
@@ -198,7 +206,7 @@ def bench_damage(texts: list[str], work: Path) -> dict:
             damaged = damage(clean)
             damaged.save(raw, dpi=(dpi, dpi), **({"compression": "group4"} if "g4" in name else {}))
             entry = results.setdefault(name, {"raw": [], "normalized": [], "cleaned": [],
-                                              "skew": []})
+                                              "skew": [], "clean_up_ran": 0})
             entry["raw"].append(_ocr_cer(engine, raw, dpi, text, work / f"r{number}"))
             ctx = PageContext(work_dir=raw.with_suffix(""), source=raw, options=Options())
             ctx.work_dir.mkdir()
@@ -206,11 +214,13 @@ def bench_damage(texts: list[str], work: Path) -> dict:
             entry["skew"].append(ctx.normalized.skew)
             entry["normalized"].append(_ocr_cer(engine, ctx.normalized.path, dpi, text,
                                                 work / f"n{number}"))
-            entry["cleaned"].append(_ocr_cer(engine, images.clean_for_ocr(ctx), dpi, text,
-                                             work / f"c{number}"))
+            cleaned = images.clean_for_ocr(ctx)  # the normalized page if it needs no clean-up
+            entry["clean_up_ran"] += cleaned != ctx.normalized.path
+            entry["cleaned"].append(_ocr_cer(engine, cleaned, dpi, text, work / f"c{number}"))
     return {name: {"raw_cer_percent": _percent(v["raw"]),
                    "normalized_cer_percent": _percent(v["normalized"]),
                    "normalized_cleaned_cer_percent": _percent(v["cleaned"]),
+                   "pages_cleaned": v["clean_up_ran"],
                    "skew_found": v["skew"]} for name, v in results.items()}
 
 

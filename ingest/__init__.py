@@ -4,8 +4,9 @@ The stages, in the order an orchestrator calls them (each takes a ``context.Page
 file and returns a path or a small result; failures are ``errors.IngestError`` subclasses):
 ``identify.identify`` → ``identify.validate`` → per page: for a PDF ``pdf.page_text``, then
 ``pdf.render_page`` (for the viewer, and for OCR where ``pdf.needs_ocr``) → ``images.normalize``
-→ ``images.make_derivatives`` → ``images.clean_for_ocr`` → ``ocr.ocr_page`` (scanned pages
-only) → ``pdf.page_pdf``; then ``pdf.assemble`` and ``describe.describe`` for the item.
+→ ``images.make_derivatives`` → ``images.clean_for_ocr`` (the three in one guarded child on one
+decode: ``images.prepare``) → ``ocr.ocr_page`` (scanned pages only) → ``pdf.page_pdf``; then
+``pdf.assemble`` and ``describe.describe`` for the item.
 
 Around the stages: ``pipeline`` is the orchestrator of one page and one item; ``services`` plans a
 batch into draft items and task rows; ``work`` moves a task row through its states (exactly-once,

@@ -8,6 +8,7 @@ every file was ingested, 1 when some failed, 2 on a usage error.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import signal
@@ -30,6 +31,7 @@ from viewer.extensions import parts
 
 EXIT_OK, EXIT_SOME_FAILED = 0, 1
 POLL_SECONDS = 0.5
+FINAL_POLL_SECONDS = 0.1  # once every task left is running: the batch ends any moment now
 CONSUMER_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -92,6 +94,9 @@ def work_on(batch_id: int, queue: TaskQueue, processes: int, *, show: bool) -> N
     queue.enqueue(recover(app_runtime(queue.settings), queue.pending))
     parts().db.engine.dispose()  # the worker processes must not share its connections
     handlers = {number: signal.getsignal(number) for number in CONSUMER_SIGNALS}
+    # What the app has built so far lives until the end: kept out of the cyclic collector, the
+    # forked workers leave its pages shared and this process exits without a last 0.5 s sweep.
+    gc.freeze()
     consumer = queue.consumer(processes)
     consumer.start()
     try:
@@ -113,13 +118,14 @@ def _follow(batch_id: int, consumer, show: bool) -> None:
             done = current.finished
             if current.to_json()["finished"]:
                 return
-            health = _wait(consumer, health)
+            ending = current.total - current.finished <= current.running + 1  # + the item task
+            health = _wait(consumer, health, FINAL_POLL_SECONDS if ending else POLL_SECONDS)
 
 
-def _wait(consumer, health: float) -> float:
+def _wait(consumer, health: float, seconds: float) -> float:
     from huey.consumer import ConsumerStopped
 
-    deadline = time.monotonic() + POLL_SECONDS
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             health = consumer.loop(health)
@@ -181,6 +187,7 @@ def worker_command(processes: int | None) -> None:
     jobs = recover(app_runtime(settings), queue.pending)
     queue.enqueue(jobs)
     parts().db.engine.dispose()
+    gc.freeze()  # as in work_on: the workers share the app's pages, untouched by the collector
     count = processes or settings.processes
     click.echo(f"khoso worker: {count} processes on {settings.queue_url} "
                f"({len(jobs)} tasks recovered)", err=True)

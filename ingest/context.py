@@ -49,6 +49,7 @@ class PageContext:
     image: Path | None = None
     normalized: NormalizedPage | None = None
     ocr_image: Path | None = None
+    page_image: Path | None = None
     derivatives: dict[str, Path] = field(default_factory=dict)
     text: str | None = None
     ocr: OcrResult | None = None

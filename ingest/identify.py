@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.errors import CorruptFile, EmptyFile, TooLarge, UnsupportedFormat
-from ingest.limits import MB, Limits
+from ingest.errors import CorruptFile, EmptyFile, IngestError, TooLarge, UnsupportedFormat
+from ingest.limits import MB, Limits, run_limited_each
 
 HEAD_BYTES = 1024
 
@@ -143,6 +143,38 @@ def validate(file: FileType, limits: Limits | None = None, password: str | None 
     else:
         from ingest import images
         found = images.inspect(file.path, limits=limits)
+    return _source_info(file, found, limits)
+
+
+def validate_each(files: list[FileType], limits: Limits, *, jobs: int | None = None
+                  ) -> list[SourceInfo | IngestError]:
+    """``validate`` for several files, their guarded decoders side by side (``jobs`` at a time,
+    default one per core); in order, each file's answer or the typed error that refuses it."""
+    from PIL import Image
+
+    Image.init()  # load the plugins once here, not again in every child
+    found = run_limited_each(_inspect, [(file.path, file.is_pdf, limits) for file in files],
+                             limits=limits, jobs=jobs)
+    answers: list[SourceInfo | IngestError] = []
+    for file, inspection in zip(files, found, strict=True):
+        try:
+            answers.append(inspection if isinstance(inspection, IngestError)
+                           else _source_info(file, inspection, limits))
+        except IngestError as error:
+            answers.append(error)
+    return answers
+
+
+def _inspect(path: Path, is_pdf: bool, limits: Limits) -> Inspection:
+    # Runs in a guarded child: the decoder's own inspection, as ``validate`` calls it.
+    if is_pdf:
+        from ingest import pdf
+        return pdf._inspect(path, None)
+    from ingest import images
+    return images._inspect(path, limits.max_pixels, limits.max_pages)
+
+
+def _source_info(file: FileType, found: Inspection, limits: Limits) -> SourceInfo:
     if found.pages > limits.max_pages:
         raise TooLarge(f"The file has {found.pages} pages; the limit is {limits.max_pages}.")
     return SourceInfo(path=file.path, kind=file.kind, mime=file.mime, size=file.size,

@@ -3,6 +3,7 @@
 Normalizing makes every page upright (EXIF/TIFF orientation), 8-bit bilevel, gray or RGB (from
 16-bit, CMYK, Lab, palette, alpha), deskewed, with a trustworthy resolution, written losslessly
 as PNG. Every decode runs in ``limits.run_limited``; decoder exceptions become typed errors here.
+``prepare`` runs the image stages of one page in one guarded child, on one decode of the page.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import shutil
 import struct
 import warnings
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ from PIL import (
     UnidentifiedImageError,
 )
 
+from ingest import pdf
 from ingest.context import Options, PageContext
 from ingest.errors import CorruptFile, IngestError, TooLarge, TruncatedFile
 from ingest.identify import Inspection
@@ -43,7 +46,26 @@ DECODER_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, Zero
 # Tags worth suggesting Dublin Core from (TIFF and EXIF share the numbering).
 META_TAGS = {269: "document_name", 270: "description", 271: "make", 272: "model",
              305: "software", 306: "datetime", 315: "artist", 33432: "copyright"}
-EXIF_IFD, DATETIME_ORIGINAL = 0x8769, 36867
+EXIF_IFD, DATETIME_ORIGINAL, ORIENTATION = 0x8769, 36867, 0x0112
+# A page is clean enough for Tesseract as it is when its paper is this even (gray levels between
+# the darkest and lightest paper, 2nd to 98th percentile) and this few of its pixels lie between
+# the ink threshold and that many levels below the paper (show-through, stains, blur): clean
+# pages have 1-2% there (the edges of letters), show-through and blur 4-6%. See ocr_bench.py.
+EVEN_PAPER_LEVELS = 16
+MAX_MIDTONE_SHARE = 0.03
+FLATTEN_BAND = 512  # rows divided at a time: the division works in 32-bit pixels
+
+
+@dataclass(frozen=True)
+class PreparedPage:
+    """What the image stages made of one page (``prepare``): the normalized page, its
+    derivatives, the image Tesseract should read (None: the normalized page as it is) and, for
+    image files, the page's image as a one-page PDF waiting for its text layer."""
+
+    normalized: NormalizedPage
+    derivatives: dict[str, Path]
+    ocr_image: Path | None
+    page_image: Path | None
 
 
 @dataclass(frozen=True)
@@ -57,12 +79,34 @@ class NormalizedPage:
     dpi: float
     skew: float = 0.0
     notes: tuple[str, ...] = ()
+    unchanged: bool = False  # the pixels are the source's as decoded (no turn, no conversion)
 
 
 def inspect(path: Path, limits: Limits) -> Inspection:
     """Count the frames of an image file and read its header and metadata, under ``limits``."""
     Image.init()  # load the plugins once in the parent, not again in every child
     return run_limited(_inspect, path, limits.max_pixels, limits.max_pages, limits=limits)
+
+
+def prepare(ctx: PageContext, *, for_ocr: bool) -> PreparedPage:
+    """``normalize``, ``make_derivatives``, ``clean_for_ocr`` (if ``for_ocr``) and the page's
+    image PDF in one guarded child that decodes the page once; the same files as the stages.
+
+    One child per page instead of one per stage: the same limits hold for the whole page, the
+    page is decoded once instead of four times, and no stage re-reads what the last one wrote.
+    """
+    source, frame = (ctx.image, 0) if ctx.image else (ctx.source, ctx.page_index)
+    options = ctx.options
+    if ctx.kind == "pdf":  # the text layer goes over the original page: keep its geometry
+        options = dataclasses.replace(options, deskew=False)
+    outs = {"norm": ctx.path("norm", ".png"), "web": ctx.path("web", ".jpg"),
+            "thumb": ctx.path("thumb", ".jpg"), "ocrin": ctx.path("ocrin", ".png")}
+    if ctx.kind != "pdf":  # a PDF page keeps its own page in the item's PDF
+        outs["image"] = ctx.path("image", ".pdf")
+    copy = ctx.kind == "png" and not ctx.image and not frame
+    Image.init()
+    return run_limited(_prepare, source, frame, outs, options, for_ocr, copy,
+                       limits=options.limits)
 
 
 def normalize(ctx: PageContext) -> NormalizedPage:
@@ -85,15 +129,16 @@ def clean_for_ocr(ctx: PageContext) -> Path:
 
     Uneven lighting is divided out (background estimated by a max filter on a 1/16 copy) and
     paper tone, stains and show-through above the midpoint between ink and paper become white.
-    Geometry is unchanged, so OCR boxes fit the normalized page. Bilevel pages need none of it.
+    Geometry is unchanged, so OCR boxes fit the normalized page. Bilevel pages need none of it,
+    nor do evenly lit pages with crisp ink (``needs_cleaning``): the normalized page is returned.
     """
     if ctx.normalized is None:
         raise ValueError("clean_for_ocr needs a normalized page")
     if ctx.normalized.mode == "1":
         return ctx.normalized.path
     out = ctx.path("ocrin", ".png")
-    run_limited(_clean_for_ocr, ctx.normalized.path, out, limits=ctx.options.limits)
-    return out
+    cleaned = run_limited(_clean_for_ocr, ctx.normalized.path, out, limits=ctx.options.limits)
+    return out if cleaned else ctx.normalized.path
 
 
 def make_derivatives(ctx: PageContext) -> dict[str, Path]:
@@ -202,6 +247,14 @@ def image_dpi(image: Image.Image) -> float | None:
 
 
 def _normalize(source: Path, frame: int, out: Path, options: Options) -> NormalizedPage:
+    page, normalized = _normal_page(source, frame, out, options)
+    _save_master(page, normalized, None)
+    return normalized
+
+
+def _normal_page(source: Path, frame: int, out: Path, options: Options
+                 ) -> tuple[Image.Image, NormalizedPage]:
+    """The page decoded, upright, 8-bit and deskewed, and its record (not yet written)."""
     max_pixels = options.limits.max_pixels
     with decoding(max_pixels), open_image(source, max_pixels) as image:
         if frame:
@@ -211,15 +264,49 @@ def _normalize(source: Path, frame: int, out: Path, options: Options) -> Normali
         dpi = image_dpi(image)
         upright, notes = upright_image(image)
         page = to_8bit(upright)
+        as_decoded = (image.mode == page.mode and not notes and not image.info.get("icc_profile")
+                      and getattr(image, "n_frames", 1) == 1
+                      and image.getexif().get(ORIENTATION, 1) == 1)
     skew = estimate_skew(page) if options.deskew else 0.0
     if skew:
         page = rotate(page, skew)
     if dpi is None:
         notes += (f"no usable resolution in the file; assumed {options.dpi} dpi",)
     resolution = dpi or float(options.dpi)
-    page.save(out, "PNG", dpi=(resolution, resolution), compress_level=1)
-    return NormalizedPage(path=out, width=page.width, height=page.height, mode=page.mode,
-                          dpi=resolution, skew=skew, notes=notes)
+    unchanged = as_decoded and not skew and dpi is not None
+    return page, NormalizedPage(path=out, width=page.width, height=page.height, mode=page.mode,
+                                dpi=resolution, skew=skew, notes=notes, unchanged=unchanged)
+
+
+def _save_master(page: Image.Image, normalized: NormalizedPage, source: Path | None) -> None:
+    """Write the master PNG; a PNG source that normalizing left as it was is copied instead."""
+    if source is not None and normalized.unchanged:
+        shutil.copyfile(source, normalized.path)
+        return
+    resolution = normalized.dpi
+    page.save(normalized.path, "PNG", dpi=(resolution, resolution), compress_level=1)
+
+
+def _prepare(source: Path, frame: int, outs: dict[str, Path], options: Options, for_ocr: bool,
+             copy: bool) -> PreparedPage:
+    page, normalized = _normal_page(source, frame, outs["norm"], options)
+    copy = copy and normalized.unchanged
+    _save_master(page, normalized, source if copy else None)
+    derivatives = {"web": outs["web"], "thumb": outs["thumb"]}
+    _write_derivatives(page, {"web": options.web_size, "thumb": options.thumb_size},
+                       derivatives, options.jpeg_quality)
+    if "image" in outs:
+        outs["image"].write_bytes(pdf.image_pdf(page, normalized.dpi, options.pdf_jpeg_quality,
+                                                png=normalized.path if copy else None))
+    ocr_image = None
+    if for_ocr and page.mode != "1":
+        gray = page.convert("L")
+        del page  # an A3 colour page is 200 MB: let it go before the clean-up's copies
+        if needs_cleaning(gray):
+            cleaned(gray).save(outs["ocrin"], "PNG", dpi=(normalized.dpi, normalized.dpi),
+                               compress_level=1)
+            ocr_image = outs["ocrin"]
+    return PreparedPage(normalized, derivatives, ocr_image, outs.get("image"))
 
 
 def upright_image(image: Image.Image) -> tuple[Image.Image, tuple[str, ...]]:
@@ -275,10 +362,18 @@ def _flatten_alpha(image: Image.Image) -> Image.Image:
 
 def _gray_if_neutral(rgb: Image.Image) -> Image.Image:
     """Gray scans saved as RGB become L: a third of the pixels to OCR, store and encode."""
+    if not _neutral(rgb.reduce(8)):  # colour shows on a small copy too: no full-size bands
+        return rgb
     red, green, blue = rgb.split()
     if ImageChops.difference(red, green).getbbox() or ImageChops.difference(green, blue).getbbox():
         return rgb
     return red
+
+
+def _neutral(rgb: Image.Image) -> bool:
+    red, green, blue = rgb.split()
+    return not (ImageChops.difference(red, green).getbbox()
+                or ImageChops.difference(green, blue).getbbox())
 
 
 def estimate_skew(page: Image.Image, max_angle: float = MAX_SKEW) -> float:
@@ -287,7 +382,8 @@ def estimate_skew(page: Image.Image, max_angle: float = MAX_SKEW) -> float:
     Projection profile: the row sums of the ink vary most when lines are level. Searched on a
     small copy, coarse then fine; pages with no clear lines (photographs) are left alone.
     """
-    coarse_ink, fine_ink = _ink_map(page, 500), _ink_map(page, 1000)
+    small = _ink_map_source(page, 1000)  # one pass over the full page for both maps
+    coarse_ink, fine_ink = _ink_map(small, 500), _ink_map(small, 1000)
     if coarse_ink is None or fine_ink is None:
         return 0.0
     steps = int(max_angle)
@@ -301,12 +397,17 @@ def estimate_skew(page: Image.Image, max_angle: float = MAX_SKEW) -> float:
     return round(angle, 2)
 
 
-def _ink_map(page: Image.Image, size: int) -> Image.Image | None:
+def _ink_map_source(page: Image.Image, size: int) -> Image.Image:
     gray = page.convert("L")
     scale = size / max(gray.size)
     if scale < 1:
         gray = gray.resize((max(1, round(gray.width * scale)), max(1, round(gray.height * scale))),
                            Image.Resampling.BOX)
+    return gray
+
+
+def _ink_map(page: Image.Image, size: int) -> Image.Image | None:
+    gray = _ink_map_source(page, size)
     if min(gray.size) < MIN_SKEW_SIDE:
         return None
     threshold = ImageStat.Stat(gray).mean[0] * 0.75
@@ -330,29 +431,72 @@ def rotate(page: Image.Image, angle: float) -> Image.Image:
     return turned
 
 
-def _clean_for_ocr(normalized: Path, out: Path) -> None:
+def _clean_for_ocr(normalized: Path, out: Path) -> bool:
     with Image.open(normalized) as image:
         gray = image.convert("L")
         dpi = image.info.get("dpi", (300, 300))
+    if not needs_cleaning(gray):
+        return False
+    cleaned(gray).save(out, "PNG", dpi=dpi, compress_level=1)
+    return True
+
+
+def cleaned(gray: Image.Image) -> Image.Image:
+    """Uneven light divided out; paper tone and show-through above the ink's midpoint white."""
     flat = flatten_background(gray)
     white = (otsu_threshold(flat) + 255) // 2
-    flat.point(lambda value: 255 if value >= white else value * 255 // white).save(
-        out, "PNG", dpi=dpi, compress_level=1)
+    return flat.point(lambda value: 255 if value >= white else value * 255 // white)
+
+
+def needs_cleaning(gray: Image.Image) -> bool:
+    """False for an evenly lit page whose pixels are ink or paper (few between): Tesseract's
+    own thresholding reads it as well as the cleaned copy, so the clean-up is skipped."""
+    paper = _paper(gray)
+    levels = paper.histogram()
+    if _percentile(levels, 0.98) - _percentile(levels, 0.02) > EVEN_PAPER_LEVELS:
+        return True
+    histogram = gray.histogram()
+    threshold = _otsu(histogram)
+    paper_level = _percentile(levels, 0.02)
+    midtones = sum(histogram[threshold + 1:max(threshold + 1, paper_level - EVEN_PAPER_LEVELS)])
+    return midtones > MAX_MIDTONE_SHARE * gray.width * gray.height
+
+
+def _paper(gray: Image.Image) -> Image.Image:
+    """The paper's brightness on a 1/16 copy: the lightest pixel around each point."""
+    small = gray.resize((max(1, gray.width // 16), max(1, gray.height // 16)),
+                        Image.Resampling.BOX)
+    return small.filter(ImageFilter.MaxFilter(5))
+
+
+def _percentile(histogram: list[int], share: float) -> int:
+    wanted, seen = share * sum(histogram), 0
+    for level, count in enumerate(histogram):
+        seen += count
+        if seen >= wanted:
+            return level
+    return len(histogram) - 1
 
 
 def flatten_background(gray: Image.Image) -> Image.Image:
     """Divide the page by its estimated paper brightness, so uneven light becomes even white."""
-    small = gray.resize((max(1, gray.width // 16), max(1, gray.height // 16)),
-                        Image.Resampling.BOX)
-    paper = small.filter(ImageFilter.MaxFilter(5)).point(lambda value: max(value, 1))
+    paper = _paper(gray).point(lambda value: max(value, 1))
     paper = paper.resize(gray.size, Image.Resampling.BILINEAR)
-    return ImageMath.lambda_eval(lambda ops: ops["page"] * 255 / ops["paper"],
-                                 page=gray, paper=paper).convert("L")
+    flat = Image.new("L", gray.size)
+    for top in range(0, gray.height, FLATTEN_BAND):  # in bands: 32-bit copies of a band only
+        box = (0, top, gray.width, min(gray.height, top + FLATTEN_BAND))
+        band = ImageMath.lambda_eval(lambda ops: ops["page"] * 255 / ops["paper"],
+                                     page=gray.crop(box), paper=paper.crop(box))
+        flat.paste(band.convert("L"), box[:2])
+    return flat
 
 
 def otsu_threshold(gray: Image.Image) -> int:
     """The gray level that best separates ink from paper (Otsu's method on the histogram)."""
-    histogram = gray.histogram()
+    return _otsu(gray.histogram())
+
+
+def _otsu(histogram: list[int]) -> int:
     total, weighted = sum(histogram), sum(level * count for level, count in enumerate(histogram))
     below = below_sum = 0
     best, threshold = -1.0, 128
@@ -371,7 +515,19 @@ def otsu_threshold(gray: Image.Image) -> int:
 def _derivatives(normalized: Path, sizes: dict[str, int], outs: dict[str, Path],
                  quality: int) -> None:
     with Image.open(normalized) as image:
-        base = image.convert("L") if image.mode == "1" else image.copy()
+        image.load()
+        _write_derivatives(image, sizes, outs, quality)
+
+
+def _write_derivatives(page: Image.Image, sizes: dict[str, int], outs: dict[str, Path],
+                       quality: int) -> None:
+    """Each size from the next larger one (largest first), never copying the whole page."""
+    base = page
     for name, size in sorted(sizes.items(), key=lambda item: -item[1]):
-        base.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        if base.mode == "1":
+            base = base.convert("L")
+        scale = min(1.0, size / max(base.size))
+        box = (max(1, round(base.width * scale)), max(1, round(base.height * scale)))
+        if box != base.size:
+            base = base.resize(box, Image.Resampling.LANCZOS, reducing_gap=3.0)
         base.save(outs[name], "JPEG", quality=quality, optimize=True)

@@ -2,7 +2,8 @@
 
 A hostile or damaged file may hang a decoder, allocate without end or crash it. ``run_limited``
 runs one call in a forked child with ``RLIMIT_AS`` (the parent's address space plus a budget) and
-a wall-clock deadline, and turns every way the child can end into a typed error. ``run_tool``
+a wall-clock deadline, and turns every way the child can end into a typed error;
+``run_limited_each`` runs several such calls side by side, each in its own child. ``run_tool``
 does the same for an external program. Forking costs a few milliseconds a call (see the bench),
 small beside decoding a 300-dpi page, and a crash or leak ends with the child, not the worker.
 """
@@ -58,6 +59,55 @@ def run_limited(func: Callable[..., T], *args: Any, limits: Limits) -> T:
     ``UnexpectedError``; running out of memory becomes ``TooLarge``; a deadline ``TimedOut``;
     death by a signal ``DecoderCrashed``.
     """
+    pid, read_fd = _spawn(func, args, limits)
+    try:
+        payload = _read_until(read_fd, pid, time.monotonic() + limits.seconds)
+    finally:
+        os.close(read_fd)
+    return _outcome(payload, _reap(pid), limits)
+
+
+def run_limited_each(func: Callable[..., T], arg_lists: Sequence[tuple], *, limits: Limits,
+                     jobs: int | None = None) -> list[T | IngestError]:
+    """``run_limited(func, *args)`` for each of ``arg_lists``, up to ``jobs`` children at a time
+    (default: one per core); in order, each call's result or the typed error it ended with.
+
+    Each call has its own child, limits and deadline, as with ``run_limited``: a file that
+    crashes or hangs its decoder fails alone.
+    """
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    results: list[Any] = [None] * len(arg_lists)
+    waiting = list(enumerate(arg_lists))[::-1]
+    running: dict[int, tuple[int, int, float, list[bytes]]] = {}  # fd → index, pid, deadline
+    while waiting or running:
+        while waiting and len(running) < jobs:
+            index, args = waiting.pop()
+            pid, read_fd = _spawn(func, args, limits)
+            running[read_fd] = (index, pid, time.monotonic() + limits.seconds, [])
+        nearest = min(deadline for _, _, deadline, _ in running.values())
+        ready = select.select(list(running), [], [], max(0.0, nearest - time.monotonic()))[0]
+        for read_fd in ready:
+            chunk = os.read(read_fd, 1 << 16)
+            index, pid, _, chunks = running[read_fd]
+            if chunk:
+                chunks.append(chunk)
+                continue
+            del running[read_fd]
+            os.close(read_fd)
+            results[index] = _settle(b"".join(chunks), pid, limits)
+        for read_fd, (index, pid, deadline, _) in list(running.items()):
+            if deadline <= time.monotonic():
+                del running[read_fd]
+                os.close(read_fd)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                _reap(pid)
+                results[index] = TimedOut()
+    return results
+
+
+def _spawn(func: Callable[..., Any], args: tuple, limits: Limits) -> tuple[int, int]:
+    """Fork the guarded child that runs ``func(*args)``; its pid and the pipe it answers on."""
     budget = _address_space() + limits.memory_mb * MB
     read_fd, write_fd = os.pipe()
     pid = os.fork()
@@ -65,11 +115,14 @@ def run_limited(func: Callable[..., T], *args: Any, limits: Limits) -> T:
         os.close(read_fd)
         _child(func, args, budget, limits.seconds, write_fd)
     os.close(write_fd)
+    return pid, read_fd
+
+
+def _settle(payload: bytes, pid: int, limits: Limits) -> Any:
     try:
-        payload = _read_until(read_fd, pid, time.monotonic() + limits.seconds)
-    finally:
-        os.close(read_fd)
-    return _outcome(payload, _reap(pid), limits)
+        return _outcome(payload, _reap(pid), limits)
+    except IngestError as error:
+        return error
 
 
 def _child(func: Callable[..., Any], args: tuple, budget: int, seconds: float, fd: int) -> None:

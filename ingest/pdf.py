@@ -25,6 +25,7 @@ from pathlib import Path
 from PIL import Image
 from pypdf import PageObject, PasswordType, PdfReader, PdfWriter, Transformation
 from pypdf.errors import DependencyError, LimitReachedError, PyPdfError
+from pypdf.generic import DecodedStreamObject, NameObject
 
 from ingest.context import PageContext
 from ingest.errors import (
@@ -84,10 +85,20 @@ def render_page(ctx: PageContext, dpi: int | None = None) -> Path:
 
 
 def page_pdf(ctx: PageContext) -> Path:
-    """This page as a one-page PDF for the item: original page or image, plus the OCR layer."""
+    """This page as a one-page PDF for the item: original page or image, plus the OCR layer.
+
+    An image page whose image PDF ``images.prepare`` already wrote gets the text layer laid
+    over it here, in this process: both files are our own, not the upload.
+    """
     out = ctx.path("page", ".pdf")
     text_layer = ctx.ocr.pdf if ctx.ocr else None
-    if ctx.kind == "pdf":
+    if ctx.kind != "pdf" and ctx.page_image is not None:
+        if text_layer is None:
+            os.replace(ctx.page_image, out)
+        else:
+            with reading(ctx.page_image):
+                _add_text_layer(ctx.page_image, text_layer, out)
+    elif ctx.kind == "pdf":
         run_limited(_pdf_page, ctx.source, ctx.page_index, ctx.options.password, text_layer, out,
                     limits=ctx.options.limits)
     elif ctx.normalized is not None:
@@ -221,26 +232,66 @@ def _pdf_page(source: Path, index: int, password: str | None, text_layer: Path |
 
 def _image_page(image_path: Path, dpi: float, quality: int, text_layer: Path | None,
                 out: Path) -> None:
-    """The page image as a one-page PDF, then the text layer merged over it."""
+    """The page image as a one-page PDF, then the text layer laid over it."""
     with Image.open(image_path) as image:
-        if image.mode == "1":
-            image.save(out, "PDF", resolution=dpi)  # Pillow writes CCITT G4
-        else:
-            out.write_bytes(raster_pdf(image, dpi, quality))
+        out.write_bytes(image_pdf(image, dpi, quality))
     if text_layer is not None:
-        _write_page(PdfReader(out).pages[0], text_layer, out)
+        _add_text_layer(out, text_layer, out)
 
 
-def raster_pdf(image: Image.Image, dpi: float, quality: int) -> bytes:
+def image_pdf(image: Image.Image, dpi: float, quality: int, png: Path | None = None) -> bytes:
+    """A one-page PDF showing a page image: CCITT G4 for bilevel, else ``raster_pdf``."""
+    if image.mode != "1":
+        return raster_pdf(image, dpi, quality, png)
+    out = io.BytesIO()
+    image.save(out, "PDF", resolution=dpi)  # Pillow writes CCITT G4
+    return out.getvalue()
+
+
+def _add_text_layer(image_page: Path, text_layer: Path, out: Path) -> None:
+    """Lay Tesseract's text-only page over our one-page image PDF.
+
+    Both pages show the same image upright from the origin, so the text page's content is
+    appended scaled to our page, and its fonts added to our resources: no content stream is
+    parsed (merging pages with pypdf parses both, and cost more than the rest of the page).
+    """
+    writer = PdfWriter()
+    page = writer.add_page(PdfReader(image_page).pages[0])
+    text_page = PdfReader(text_layer).pages[0]
+    scale_x = float(page.mediabox.width) / float(text_page.mediabox.width)
+    scale_y = float(page.mediabox.height) / float(text_page.mediabox.height)
+    resources = page[NameObject("/Resources")].get_object()
+    fonts = text_page["/Resources"].get_object().get("/Font")
+    if fonts is not None:
+        resources[NameObject("/Font")] = fonts.get_object().clone(writer)
+    content = DecodedStreamObject()
+    content.set_data(b"".join([
+        page.get_contents().get_data(),
+        f"\nq {scale_x:.6f} 0 0 {scale_y:.6f} 0 0 cm\n".encode(),
+        text_page.get_contents().get_data(), b"\nQ\n"]))
+    page.replace_contents(content.flate_encode())
+    _write_atomic(writer, out)
+
+
+def raster_pdf(image: Image.Image, dpi: float, quality: int, png: Path | None = None) -> bytes:
     """A one-page PDF showing ``image`` (L or RGB), JPEG or Flate, whichever is smaller.
 
     Real scans (paper grain) are 3-4 times smaller as JPEG; clean digital pages are 2-3 times
     smaller losslessly, and sharper. Written by hand: pypdf has no public way to add an image.
+    ``png``, a PNG file of exactly these pixels, lends its compressed data (PNG predictors are
+    a PDF Flate option) instead of deflating the page again.
     """
     jpeg = io.BytesIO()
     image.save(jpeg, "JPEG", quality=quality)
-    flate = _flate_if_smaller(image, jpeg.tell())
+    found = _png_data(png, image) if png else None
+    if found is not None:
+        flate, parms = (found if len(found) < jpeg.tell() else None), (
+            f" /DecodeParms << /Predictor 15 /Colors {len(image.getbands())} "
+            f"/BitsPerComponent 8 /Columns {image.width} >>")
+    else:
+        flate, parms = _flate_if_smaller(image, jpeg.tell()), ""
     data, name = (flate, "FlateDecode") if flate else (jpeg.getvalue(), "DCTDecode")
+    parms = parms if flate else ""
     width, height = image.width * POINTS_PER_INCH / dpi, image.height * POINTS_PER_INCH / dpi
     space = "DeviceGray" if image.mode == "L" else "DeviceRGB"
     draw = f"q {width:.3f} 0 0 {height:.3f} 0 0 cm /Im0 Do Q".encode()
@@ -250,9 +301,31 @@ def raster_pdf(image: Image.Image, dpi: float, quality: int) -> bytes:
         f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width:.3f} {height:.3f}] "
         "/Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>".encode(),
         _stream(f"/Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
-                f"/ColorSpace /{space} /BitsPerComponent 8 /Filter /{name}", data),
+                f"/ColorSpace /{space} /BitsPerComponent 8 /Filter /{name}{parms}", data),
         _stream("", draw),
     ])
+
+
+def _png_data(png: Path, image: Image.Image) -> bytes | None:
+    """The zlib data of a non-interlaced 8-bit gray or RGB PNG of ``image``'s size, else None."""
+    data = png.read_bytes()
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
+    position, chunks = 8, []
+    while position + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body[:13])
+            wanted = {"L": 0, "RGB": 2}.get(image.mode)
+            if (width, height, depth, colour, interlace) != (*image.size, 8, wanted, 0):
+                return None
+        elif kind == b"IDAT":
+            chunks.append(body)
+        elif kind == b"IEND":
+            break
+        position += 12 + length
+    return b"".join(chunks) or None
 
 
 def _flate_if_smaller(image: Image.Image, jpeg_size: int) -> bytes | None:

@@ -1,8 +1,9 @@
 """The orchestrator: one page through the stages, then one item from its pages. No database here.
 
 ``process_page`` reads like the table of contents of ingest: text a PDF page carries → render it
-→ normalize → derivatives → clean and OCR (only pages without usable text of their own) → the
-page's PDF. ``finish_item`` joins the pages' PDFs into the item's searchable PDF and suggests
+→ normalize, derivatives and clean-up (``images.prepare``: one guarded child, one decode) → OCR
+(only pages without usable text of their own) → the page's PDF.
+``finish_item`` joins the pages' PDFs into the item's searchable PDF and suggests
 Dublin Core. Both take and return plain, picklable values, so any process may run them.
 """
 
@@ -66,10 +67,11 @@ def process_page(ctx: PageContext, engine: OcrEngine | None) -> PageOutcome:
     if ctx.kind == "pdf":
         ctx = ctx.with_(text=pdf.page_text(ctx))
         ctx = ctx.with_(image=pdf.render_page(ctx))
-    ctx = ctx.with_(normalized=images.normalize(ctx))
-    ctx = ctx.with_(derivatives=images.make_derivatives(ctx))
-    if engine is not None and wants_ocr(ctx):
-        ctx = ctx.with_(ocr_image=images.clean_for_ocr(ctx))
+    reads = engine is not None and wants_ocr(ctx)
+    prepared = images.prepare(ctx, for_ocr=reads)  # normalize, derivatives, clean for OCR
+    ctx = ctx.with_(normalized=prepared.normalized, derivatives=prepared.derivatives,
+                    ocr_image=prepared.ocr_image, page_image=prepared.page_image)
+    if reads:
         ctx = ctx.with_(ocr=ocr.ocr_page(ctx, engine))
     ctx = ctx.with_(page_pdf=pdf.page_pdf(ctx))
     return page_outcome(ctx)

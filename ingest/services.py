@@ -199,11 +199,11 @@ def _add_tasks(session: Session, batch: IngestBatch, item: Item, item_plan: Item
                files: list[tuple[Path, str]], limits: Limits) -> None:
     work_dir = Path(batch.work_dir)
     sequence, first = 0, None
-    for path, label in files:
+    answers = validated_each([path for path, _ in files], limits)
+    for (path, label), info in zip(files, answers, strict=True):
         relative = path.resolve().relative_to(work_dir.resolve()).as_posix()
-        try:
-            info = validated(path, limits)
-        except IngestError as error:
+        if isinstance(info, IngestError):
+            error = info
             sequence += 1
             session.add(IngestTask(
                 batch=batch, item=item, kind="page", sequence=sequence, source=relative,
@@ -220,9 +220,19 @@ def _add_tasks(session: Session, batch: IngestBatch, item: Item, item_plan: Item
                            result=kept))
 
 
-def validated(path: Path, limits: Limits) -> SourceInfo:
-    """Identify and validate one file: its pages and metadata, or the error that refuses it."""
-    return identify.validate(identify.identify(path, limits), limits)
+def validated_each(paths: list[Path], limits: Limits) -> list[SourceInfo | IngestError]:
+    """Identify and validate each file: its pages and metadata, or the error that refuses it
+    (``identify.validate_each``: the files' decoders side by side, one per core)."""
+    answers: list[SourceInfo | IngestError | None] = []
+    files: list[identify.FileType] = []
+    for path in paths:
+        try:
+            files.append(identify.identify(path, limits))
+            answers.append(None)
+        except IngestError as error:
+            answers.append(error)
+    found = iter(identify.validate_each(files, limits))
+    return [next(found) if answer is None else answer for answer in answers]
 
 
 def ready_jobs(db: Sessions, batch_id: int) -> list[Job]:

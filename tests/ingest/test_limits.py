@@ -20,7 +20,7 @@ from ingest.errors import (
     ToolFailed,
     UnexpectedError,
 )
-from ingest.limits import Limits, run_limited, run_tool
+from ingest.limits import Limits, run_limited, run_limited_each, run_tool
 
 QUICK = Limits(seconds=2, memory_mb=200)
 
@@ -75,6 +75,25 @@ def test_memory_beyond_the_budget_is_refused():
 def test_a_crash_ends_with_the_child():
     with pytest.raises(DecoderCrashed, match="SIGSEGV"):
         run_limited(_segfault, limits=QUICK)
+
+
+def _outcome(kind):
+    if kind == "hang":
+        time.sleep(30)
+    elif kind == "crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    elif kind == "bad":
+        raise CorruptFile("bad xref")
+    return kind
+
+
+def test_side_by_side_each_call_ends_on_its_own_in_order():
+    started = time.monotonic()
+    found = run_limited_each(_outcome, [("a",), ("hang",), ("crash",), ("bad",), ("b",)],
+                             limits=Limits(seconds=1, memory_mb=200), jobs=2)
+    assert time.monotonic() - started < 5
+    assert found[0] == "a" and found[4] == "b"
+    assert [type(error) for error in found[1:4]] == [TimedOut, DecoderCrashed, CorruptFile]
 
 
 @pytest.mark.parametrize("error_class", ALL_ERRORS)
