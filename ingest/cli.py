@@ -8,13 +8,16 @@ every file was ingested, 1 when some failed, 2 on a usage error.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -68,15 +71,20 @@ def ingest_command(paths: tuple[Path, ...], slug: str, manifest: Path | None, to
     settings = app_settings()
     queue = TaskQueue(settings)
     with parts().db.session() as session:
-        collection = _collection(session, slug)
-        given = services.BatchInput(list(paths), manifest, together, title)
-        batch, jobs = services.start_batch(
-            session, collection, given, actor=None, work_root=settings.work_root,
-            options=settings.batch_options(slug, languages=languages), limits=settings.limits)
-        batch_id = batch.id
-    queue.enqueue(jobs)
-    if wait:
-        work_on(batch_id, queue, processes or settings.processes, show=not as_json)
+        _collection(session, slug)  # a usage error before any worker starts
+    # The workers start first: they load Tesseract while this process plans the batch.
+    with running_workers(queue, processes or settings.processes) if wait \
+            else contextlib.nullcontext() as consumer:
+        with parts().db.session() as session:
+            given = services.BatchInput(list(paths), manifest, together, title)
+            batch, jobs = services.start_batch(
+                session, _collection(session, slug), given, actor=None,
+                work_root=settings.work_root, limits=settings.limits,
+                options=settings.batch_options(slug, languages=languages))
+            batch_id = batch.id
+        queue.enqueue(jobs)
+        if consumer is not None:
+            _follow(batch_id, consumer, show=not as_json)
     sys.exit(report(batch_id, as_json))
 
 
@@ -88,8 +96,9 @@ def _collection(session, slug: str):
             from error
 
 
-def work_on(batch_id: int, queue: TaskQueue, processes: int, *, show: bool) -> None:
-    """Consume the queue with ``processes`` workers until the batch is finished."""
+@contextlib.contextmanager
+def running_workers(queue: TaskQueue, processes: int) -> Iterator[Any]:
+    """A queue consumer of this process with ``processes`` workers, stopped on the way out."""
     single_threaded_ocr()
     queue.enqueue(recover(app_runtime(queue.settings), queue.pending))
     parts().db.engine.dispose()  # the worker processes must not share its connections
@@ -100,7 +109,7 @@ def work_on(batch_id: int, queue: TaskQueue, processes: int, *, show: bool) -> N
     consumer = queue.consumer(processes)
     consumer.start()
     try:
-        _follow(batch_id, consumer, show)
+        yield consumer
     finally:
         consumer.stop(graceful=True)
         for number, handler in handlers.items():
@@ -187,7 +196,7 @@ def worker_command(processes: int | None) -> None:
     jobs = recover(app_runtime(settings), queue.pending)
     queue.enqueue(jobs)
     parts().db.engine.dispose()
-    gc.freeze()  # as in work_on: the workers share the app's pages, untouched by the collector
+    gc.freeze()  # as in running_workers: the workers share the app's pages
     count = processes or settings.processes
     click.echo(f"khoso worker: {count} processes on {settings.queue_url} "
                f"({len(jobs)} tasks recovered)", err=True)
@@ -235,7 +244,8 @@ def retry_batch(batch_id: int, wait: bool, processes: int | None, as_json: bool)
         jobs = services.retry_failed(session, session.get(IngestBatch, batch_id))
     queue.enqueue(jobs)
     if wait and not _progress(batch_id).to_json()["finished"]:
-        work_on(batch_id, queue, processes or settings.processes, show=not as_json)
+        with running_workers(queue, processes or settings.processes) as consumer:
+            _follow(batch_id, consumer, show=not as_json)
     sys.exit(report(batch_id, as_json))
 
 

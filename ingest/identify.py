@@ -8,6 +8,7 @@ metadata it carries, or raises the typed error that says why it cannot be ingest
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,18 +149,46 @@ def validate(file: FileType, limits: Limits | None = None, password: str | None 
 
 def validate_each(files: list[FileType], limits: Limits, *, jobs: int | None = None
                   ) -> list[SourceInfo | IngestError]:
-    """``validate`` for several files, their guarded decoders side by side (``jobs`` at a time,
-    default one per core); in order, each file's answer or the typed error that refuses it."""
+    """``validate`` for several files; in order, each file's answer or the typed error that
+    refuses it.
+
+    Reading headers costs far less than starting a guarded child, so the files go in groups,
+    one child per group and one group per core (``jobs``), each child under one file's limits.
+    A group whose child dies, hangs or runs out of memory is read again one file per child:
+    the file that did it is named, and the others of its group are not blamed.
+    """
     from PIL import Image
 
     Image.init()  # load the plugins once here, not again in every child
-    found = run_limited_each(_inspect, [(file.path, file.is_pdf, limits) for file in files],
-                             limits=limits, jobs=jobs)
-    answers: list[SourceInfo | IngestError] = []
-    for file, inspection in zip(files, found, strict=True):
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
+    groups = [files[start::jobs] for start in range(jobs)] if len(files) > 1 else [files]
+    found: dict[int, Inspection | IngestError] = {}
+    for group, answer in zip(groups, run_limited_each(
+            _inspect_group, [(group, limits) for group in groups], limits=limits, jobs=jobs),
+            strict=True):
+        if isinstance(answer, IngestError):  # the child itself failed: one file per child
+            answer = run_limited_each(_inspect, [(file.path, file.is_pdf, limits)
+                                                 for file in group], limits=limits, jobs=jobs)
+        found.update(zip(map(id, group), answer, strict=True))
+    return [_answer(file, found[id(file)], limits) for file in files]
+
+
+def _answer(file: FileType, inspection: Inspection | IngestError,
+            limits: Limits) -> SourceInfo | IngestError:
+    if isinstance(inspection, IngestError):
+        return inspection
+    try:
+        return _source_info(file, inspection, limits)
+    except IngestError as error:
+        return error
+
+
+def _inspect_group(files: list[FileType], limits: Limits) -> list[Inspection | IngestError]:
+    # Runs in a guarded child: each file's inspection, or the typed error that refuses it.
+    answers: list[Inspection | IngestError] = []
+    for file in files:
         try:
-            answers.append(inspection if isinstance(inspection, IngestError)
-                           else _source_info(file, inspection, limits))
+            answers.append(_inspect(file.path, file.is_pdf, limits))
         except IngestError as error:
             answers.append(error)
     return answers

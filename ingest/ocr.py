@@ -44,6 +44,8 @@ class OcrEngine(Protocol):
     def recognize(self, image: Path, out_base: Path, *, languages: str, dpi: int,
                   timeout: float) -> OcrResult: ...
 
+    def warm_up(self, languages: str) -> None: ...
+
 
 def ocr_page(ctx: PageContext, engine: OcrEngine) -> OcrResult:
     """Recognize the page in the collection's languages (default ``vie``).
@@ -105,6 +107,10 @@ class TesserocrEngine:
             self._apis[languages] = api
         return api
 
+    def warm_up(self, languages: str) -> None:
+        """Load the model for ``languages`` now rather than on the first page."""
+        self._api(languages)
+
     def recognize(self, image: Path, out_base: Path, *, languages: str, dpi: int,
                   timeout: float) -> OcrResult:
         api = self._api(languages)
@@ -146,6 +152,9 @@ class CliEngine:
         except RuntimeError as error:  # pytesseract's timeout
             raise TimedOut(f"Tesseract took more than {timeout:g} s on {image.name}.") from error
         return _result(out_base, self.name)
+
+    def warm_up(self, languages: str) -> None:
+        """Nothing to load: each page starts its own ``tesseract``."""
 
     def close(self) -> None:
         """Nothing is kept between pages."""

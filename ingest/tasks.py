@@ -333,7 +333,7 @@ class TaskQueue:
         """A Huey consumer with ``processes`` worker processes and the periodic recovery."""
         return _mortal_consumer()(
             self.huey, workers=processes, worker_type="process", periodic=True,
-            initial_delay=0.1, backoff=1.15, max_delay=2.0, check_worker_health=True,
+            initial_delay=0.02, backoff=1.15, max_delay=0.5, check_worker_health=True,
             health_check_interval=5)
 
     def _register(self) -> dict[str, Any]:
@@ -353,6 +353,14 @@ class TaskQueue:
                 follow(body(self._runtime(), task_id))
             tasks[kind] = huey.task(name=f"ingest_{kind}", priority=PRIORITIES[kind],
                                     **retry)(run)
+
+        @huey.on_startup(name="ingest_warm_up")
+        def warm_up() -> None:  # while the first batch is still being planned
+            engine = self._runtime().engine({})
+            if engine is not None:
+                engine.warm_up(settings.languages)
+                log.info("worker %d ready: %s for %s", os.getpid(), engine.name,
+                         settings.languages)
 
         @huey.periodic_task(crontab(minute="*"), name="ingest_recover")
         def ingest_recover() -> None:

@@ -7,9 +7,8 @@ from urllib.parse import urlsplit
 
 from storage.interfaces import ObjectStore
 from storage.local import LocalStore
-from storage.s3 import S3Store
 
-BACKENDS: dict[str, type[LocalStore] | type[S3Store]] = {"file": LocalStore, "s3": S3Store}
+SCHEMES = ("file", "s3")
 
 
 def open_store(url: str, **options: Any) -> ObjectStore:
@@ -20,7 +19,10 @@ def open_store(url: str, **options: Any) -> ObjectStore:
     S3 bucket; the keys may instead be given as ``access_key=`` and ``secret_key=`` arguments.
     """
     parsed = urlsplit(url)
-    backend = BACKENDS.get(parsed.scheme)
-    if backend is None:
+    if parsed.scheme not in SCHEMES:
         raise ValueError(f"a storage URL starts with file:// or s3://, not {url.split(':')[0]}:")
-    return backend.from_url(parsed, **options)
+    if parsed.scheme == "file":
+        return LocalStore.from_url(parsed, **options)
+    from storage.s3 import S3Store  # the S3 client loads only where S3 is used (0.1 s)
+
+    return S3Store.from_url(parsed, **options)

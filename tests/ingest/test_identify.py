@@ -86,3 +86,31 @@ def test_validate_counts_pdf_pages():
     info = validate(identify(BAD / "pdf" / "py-pdf-sample-files" / "004-pdflatex-4-pages"
                              / "pdflatex-4-pages.pdf"))
     assert info.pages == 4 and info.kind == "pdf"
+
+
+def test_files_read_in_groups_keep_their_own_answers(tmp_path, monkeypatch):
+    """One child reads a group's headers; a file that kills it is named alone, its group
+    mates keep their answers, and a typed refusal stays that file's."""
+    import os
+    import signal
+
+    from ingest import identify as identify_module
+    from ingest.errors import DecoderCrashed, TruncatedFile
+    from ingest.identify import validate_each
+
+    names = ["hopper.png", "hopper.jpg", "hopper.tif", "hopper.webp", "g4-multi.tiff"]
+    paths = [shutil.copy(PILLOW / name, tmp_path / name) for name in names]
+    paths.append(tmp_path / "cut.png")
+    paths[-1].write_bytes((PILLOW / "hopper.png").read_bytes()[:20])
+    paths.append(shutil.copy(PILLOW / "hopper.png", tmp_path / "kills-its-reader.png"))
+    inspect = identify_module._inspect
+
+    def deadly(path, is_pdf, limits):
+        if path.name == "kills-its-reader.png":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return inspect(path, is_pdf, limits)
+    monkeypatch.setattr(identify_module, "_inspect", deadly)
+    found = validate_each([identify(path) for path in paths], Limits(seconds=10), jobs=2)
+    assert [answer.pages for answer in found[:5]] == [1, 1, 1, 1,
+                                                      validate(identify(paths[4])).pages]
+    assert isinstance(found[5], TruncatedFile) and isinstance(found[6], DecoderCrashed)

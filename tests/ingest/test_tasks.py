@@ -105,9 +105,10 @@ def assert_exactly_once(station: Station, batch_id: int) -> None:
 
 
 @pytest.mark.slow
-def test_a_batch_survives_kill_9_of_its_worker(tmp_path, database_url, small_page):
+def test_a_batch_survives_kill_9_of_its_worker(tmp_path, database_url, vietnamese_png):
+    # Whole pages (about a second each): the kill lands while one is being read.
     station = Station(station_app(tmp_path, database_url))
-    batch_id, jobs = station.start(*pages(tmp_path / "scans", small_page))
+    batch_id, jobs = station.start(*pages(tmp_path / "scans", vietnamese_png))
     TaskQueue(station.settings).enqueue(jobs)
     log = tmp_path / "worker.log"
     first = start_worker(environment(tmp_path, station), log)

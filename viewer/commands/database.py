@@ -6,14 +6,14 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from repository import migrate
-
 db_cli = AppGroup("db", help="Database schema: upgrade and check.")
 
 
 @db_cli.command("upgrade")
 def upgrade() -> None:
     """Apply every migration not yet applied (safe to run again)."""
+    from repository import migrate  # Alembic loads only for these commands
+
     migrate.upgrade(current_app.config["DATABASE_URL"])
     click.echo(f"database at revision {migrate.head_revision()}")
 
@@ -21,6 +21,8 @@ def upgrade() -> None:
 @db_cli.command("check")
 def check() -> None:
     """Fail when the models and the migrations disagree."""
+    from repository import migrate
+
     try:
         migrate.check(current_app.config["DATABASE_URL"])
     except migrate.SchemaDrift as exc:

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from repository import accounts, migrate
+from repository import accounts
 from repository.models import Role, User
 from viewer.demo import load_demo
 from viewer.extensions import parts
@@ -32,6 +32,8 @@ def setup_command(no_demo: bool) -> None:
     Safe to run again: nothing is duplicated, and the administrator's password is printed only
     when the account is created (set KHOSO_ADMIN_PASSWORD to choose it).
     """
+    from repository import migrate  # Alembic loads only for set-up and db commands
+
     migrate.upgrade(current_app.config["DATABASE_URL"])
     _ensure_admin()
     if not no_demo:
