@@ -34,19 +34,7 @@ class Suggestion:
         return Statement.parse_field(self.element, self.value)
 
 
-@dataclass(frozen=True)
-class ReviewPage:
-    items: list[Item]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def review_queue(session: Session, page: int = 1, per_page: int = 20) -> ReviewPage:
+def review_queue(session: Session, page: int = 1, per_page: int = 20) -> items.ItemPage:
     """Items waiting for review, oldest first (the order they were ingested in)."""
     page = max(1, page)
     waiting = Item.status == ItemStatus.REVIEW
@@ -56,7 +44,7 @@ def review_queue(session: Session, page: int = 1, per_page: int = 20) -> ReviewP
         .options(selectinload(Item.dc_values), selectinload(Item.collection),
                  selectinload(Item.pages).selectinload(Page.files))
         .limit(per_page).offset((page - 1) * per_page)))
-    return ReviewPage(found, total, page, per_page)
+    return items.ItemPage(found, total, page, per_page)
 
 
 def item_for_review(session: Session, handle: str) -> Item:

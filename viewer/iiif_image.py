@@ -34,25 +34,13 @@ from viewer.usage import count_page_image
 
 bp = Blueprint("iiif_image", __name__, url_prefix="/iiif/3")
 
-# Until viewer/config.py carries them, the defaults live here; KHOSO_IIIF_* overrides them.
-CONFIG_DEFAULTS = {
-    "IIIF_CACHE_DIR": None,                 # None: <instance>/iiif-cache
-    "IIIF_CACHE_MAX_BYTES": 2 * 1024**3,
-    "IIIF_MAX_WIDTH": 8192,
-    "IIIF_MAX_HEIGHT": 8192,
-    "IIIF_MAX_AREA": 4096 * 4096,
-    "IIIF_TILE_SIZE": 512,
-    "IIIF_DECODED_CACHE_BYTES": 128 * 1024**2,   # decoded sources kept per worker process
-    "IIIF_MAX_AGE": 24 * 3600,
-}
 JSON_LD = f'application/ld+json;profile="{CONTEXT}"'
 CONTEXT_LINK = f'<{CONTEXT}>;rel="http://www.w3.org/ns/json-ld#context";type="application/ld+json"'
 
 
 @bp.record_once
 def _build_service(state: BlueprintSetupState) -> None:
-    config = {name: state.app.config.get(name, default)
-              for name, default in CONFIG_DEFAULTS.items()}
+    config = state.app.config  # defaults in viewer/config.py; KHOSO_IIIF_* overrides them
     cache_dir = config["IIIF_CACHE_DIR"] or Path(state.app.instance_path) / "iiif-cache"
     state.app.extensions["iiif_image"] = ImageService(
         state.app.extensions["khoso"].store,
@@ -127,8 +115,7 @@ def _image_links(plan: RenderPlan) -> str:
 
 
 def _cache_headers(response: Response, page: PageImage) -> None:
-    response.cache_control.max_age = int(current_app.config.get(
-        "IIIF_MAX_AGE", CONFIG_DEFAULTS["IIIF_MAX_AGE"]))
+    response.cache_control.max_age = int(current_app.config["IIIF_MAX_AGE"])
     if page.public:
         response.cache_control.public = True
     else:

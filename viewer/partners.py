@@ -5,7 +5,7 @@ Register with ``app.register_blueprint(partners.bp)``.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,8 +16,8 @@ from wtforms.validators import InputRequired, Length
 from repository.errors import RepositoryError
 from repository.harvest import service
 from repository.harvest.client import OAIClient, make_client
-from viewer.auth import REQUIRED, TOO_LONG
-from viewer.extensions import db_session, login_manager, parts
+from viewer.auth import REQUIRED, TOO_LONG, staff_required
+from viewer.extensions import db_session, parts
 
 bp = Blueprint("partners", __name__, url_prefix="/admin/partners")
 
@@ -33,13 +33,9 @@ class PartnerForm(FlaskForm):
 
 
 @bp.before_request
-def staff_only():
-    """Anonymous visitors are sent to sign in; signed-in readers get 403."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_staff:
-        abort(403)
-    return None
+@staff_required
+def staff_only() -> None:
+    """Every route of the blueprint is for staff (readers 403, visitors to sign in)."""
 
 
 @bp.route("", methods=["GET", "POST"])

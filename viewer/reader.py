@@ -77,14 +77,6 @@ from viewer.usage import count_download, count_page
 
 bp = Blueprint("reader", __name__)
 
-# Until viewer/config.py carries them, the defaults live here; KHOSO_READER_* overrides them.
-CONFIG_DEFAULTS = {
-    "READER_CACHE_DIR": None,                   # None: <instance>/reader-cache
-    "READER_CACHE_MAX_BYTES": 1024**3,          # PDF updates (page trees, watermarks)
-    "READER_PRESIGN_SECONDS": 300,              # life of a presigned S3 download link
-    "READER_PRESIGN_MIN_BYTES": 16 * 1024**2,   # smaller files are streamed by the portal
-    "READER_MAX_AGE": 3600,
-}
 DOWNLOADABLE_ROLES = (FileRole.ORIGINAL, FileRole.MASTER)
 
 
@@ -96,8 +88,7 @@ class ReaderParts:
 
 @bp.record_once
 def _build(state: BlueprintSetupState) -> None:
-    config = {name: state.app.config.get(name, default)
-              for name, default in CONFIG_DEFAULTS.items()}
+    config = state.app.config  # defaults in viewer/config.py; KHOSO_READER_* overrides them
     folder = config["READER_CACHE_DIR"] or Path(state.app.instance_path) / "reader-cache"
     state.app.extensions["reader"] = ReaderParts(
         cache=RenderCache(folder, int(config["READER_CACHE_MAX_BYTES"])),
@@ -116,7 +107,7 @@ def reader_parts() -> ReaderParts:
 
 
 def setting(name: str):
-    return current_app.config.get(name, CONFIG_DEFAULTS[name])
+    return current_app.config[name]
 
 
 # -- the viewer --------------------------------------------------------------------------------

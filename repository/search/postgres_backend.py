@@ -56,12 +56,18 @@ from repository.search.backend import (
 from repository.search.documents import ItemDocument, PageDocument
 from repository.search.filters import AccessFilter
 from repository.search.highlight import Highlighter
-from repository.search.postgres_query import SqlQuery, atom_tsquery, quoted
+from repository.search.postgres_query import (
+    TEXT_LEVELS,
+    SqlQuery,
+    atom_tsquery,
+    exact_lexeme,
+    level_lexeme,
+    quoted,
+)
 from repository.search.query import ParsedQuery, Phrase, parse_query
 
 LAYOUT_VERSION = 2
 """Bumped when the tables change: an older schema is dropped and made again (then reindex)."""
-TEXT_LEVELS = (0.1, 0.25, 0.5)
 COMMON_PHRASE_PAGES = 3_000
 CHUNK_LEXEMES = 20_000
 FACET_SIZE = 30
@@ -141,9 +147,9 @@ def text_lexemes(texts: Sequence[str]) -> list[str]:
         marked.update(word.exact for word in words if word.marked)
     lexemes = list(on_pages)
     for word, pages in on_pages.items():
-        lexemes += [f"{word}#{level}" for level, share in enumerate(TEXT_LEVELS, 1)
+        lexemes += [level_lexeme(word, level) for level, share in enumerate(TEXT_LEVELS, 1)
                     if pages >= share * len(texts)]
-    lexemes += [f"{word}#x" for word in marked]
+    lexemes += [exact_lexeme(word) for word in marked]
     return sorted(lexemes)
 
 

@@ -21,6 +21,19 @@ from repository.search.filters import AccessFilter
 from repository.search.query import Atom, ParsedQuery, Phrase, Term, YearRange
 
 FIELD_WEIGHTS = {"title": "A", "creator": "B", "subject": "C"}
+TEXT_LEVELS = (0.1, 0.25, 0.5)
+"""Shares of an item's pages holding a word that ``search_texts`` marks (``level_lexeme``)."""
+
+
+def level_lexeme(folded: str, level: int) -> str:
+    """The mark of a word on at least ``TEXT_LEVELS[level - 1]`` of an item's pages. A
+    lexeme with "#" is never a typed word: the analyzer splits on it."""
+    return f"{folded}#{level}"
+
+
+def exact_lexeme(exact: str) -> str:
+    """The mark of a word present with its marks (``exact`` differs from its folded form)."""
+    return f"{exact}#x"
 
 
 def quoted(lexeme: str) -> str:
@@ -146,9 +159,10 @@ class SqlQuery:
         terms = []
         for atom in self.parsed.text_atoms:
             for word in (atom.word,) if isinstance(atom, Term) else atom.words:
-                terms += [(f"{word.folded}#{level}", 0.1) for level in (1, 2, 3)]
+                terms += [(level_lexeme(word.folded, level), 0.1)
+                          for level in range(1, len(TEXT_LEVELS) + 1)]
                 if word.marked:
-                    terms.append((f"{word.exact}#x", 0.2))
+                    terms.append((exact_lexeme(word.exact), 0.2))
         if not terms:
             return "0"
         has = " + ".join(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -14,19 +14,16 @@ from flask_wtf import FlaskForm
 from repository import accounts
 from repository.errors import RepositoryError
 from repository.models import Role, User
-from viewer.extensions import db_session, login_manager
+from viewer.auth import staff_required
+from viewer.extensions import db_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request
-def staff_only():
-    """Anonymous visitors are sent to sign in; signed-in readers get 403."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_staff:
-        abort(403)
-    return None
+@staff_required
+def staff_only() -> None:
+    """Every route of the blueprint is for staff (readers 403, visitors to sign in)."""
 
 
 def actor() -> User:
