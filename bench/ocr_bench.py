@@ -14,7 +14,8 @@ the reference length after collapsing whitespace.
 2. damage: each page undamaged, on light paper, and damaged seven ways (skew 3°, blur, 200 dpi,
    uneven lighting, show-through, JPEG artefacts, a harsh G4 bilevel) and OCRed raw (Tesseract
    alone), after our normalize (orientation, colour, deskew) and after normalize +
-   ``images.clean_for_ocr`` (which skips pages that need no clean-up: ``pages_cleaned``).
+   ``images.prepare`` as the pipeline runs it (it skips pages that need no clean-up:
+   ``pages_cleaned``).
 3. guard: what ``limits.run_limited`` adds per call and per normalized page.
 4. pdf: the searchable page built our way (image page: JPEG or Flate, whichever is smaller, or
    G4 + Tesseract's text-only layer merged with pypdf) against Tesseract's own image+text PDF,
@@ -210,13 +211,14 @@ def bench_damage(texts: list[str], work: Path) -> dict:
             entry["raw"].append(_ocr_cer(engine, raw, dpi, text, work / f"r{number}"))
             ctx = PageContext(work_dir=raw.with_suffix(""), source=raw, options=Options())
             ctx.work_dir.mkdir()
-            ctx = ctx.with_(normalized=images.normalize(ctx))
-            entry["skew"].append(ctx.normalized.skew)
-            entry["normalized"].append(_ocr_cer(engine, ctx.normalized.path, dpi, text,
+            prepared = images.prepare(ctx, for_ocr=True)  # the pipeline's own image stage
+            normalized = prepared.normalized
+            entry["skew"].append(normalized.skew)
+            entry["normalized"].append(_ocr_cer(engine, normalized.path, dpi, text,
                                                 work / f"n{number}"))
-            cleaned = images.clean_for_ocr(ctx)  # the normalized page if it needs no clean-up
-            entry["clean_up_ran"] += cleaned != ctx.normalized.path
-            entry["cleaned"].append(_ocr_cer(engine, cleaned, dpi, text, work / f"c{number}"))
+            entry["clean_up_ran"] += prepared.ocr_image is not None  # None: needs no clean-up
+            entry["cleaned"].append(_ocr_cer(engine, prepared.ocr_image or normalized.path, dpi,
+                                             text, work / f"c{number}"))
     return {name: {"raw_cer_percent": _percent(v["raw"]),
                    "normalized_cer_percent": _percent(v["normalized"]),
                    "normalized_cleaned_cer_percent": _percent(v["cleaned"]),

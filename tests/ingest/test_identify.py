@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 
 import pytest
 
-from ingest.errors import CorruptFile, EmptyFile, TooLarge, UnsupportedFormat
-from ingest.identify import identify, sniff, validate
+from ingest import identify as identify_module
+from ingest.errors import (
+    CorruptFile,
+    DecoderCrashed,
+    EmptyFile,
+    TooLarge,
+    TruncatedFile,
+    UnsupportedFormat,
+)
+from ingest.identify import identify, sniff, validate, validate_each
 from ingest.limits import Limits
 from tests.ingest.helpers import BAD, PILLOW
 
@@ -91,13 +101,6 @@ def test_validate_counts_pdf_pages():
 def test_files_read_in_groups_keep_their_own_answers(tmp_path, monkeypatch):
     """One child reads a group's headers; a file that kills it is named alone, its group
     mates keep their answers, and a typed refusal stays that file's."""
-    import os
-    import signal
-
-    from ingest import identify as identify_module
-    from ingest.errors import DecoderCrashed, TruncatedFile
-    from ingest.identify import validate_each
-
     names = ["hopper.png", "hopper.jpg", "hopper.tif", "hopper.webp", "g4-multi.tiff"]
     paths = [shutil.copy(PILLOW / name, tmp_path / name) for name in names]
     paths.append(tmp_path / "cut.png")
